@@ -1,0 +1,236 @@
+/**
+ * The portable default crypto provider, on @noble/ciphers and @noble/hashes.
+ * Runs wherever JavaScript runs (browsers, mobile JS runtimes, Node), with no
+ * native code. It is several times slower per packet than `./node.js` (see
+ * PERF-NOTES.md) but byte-identical.
+ *
+ * Per-packet costs avoided here:
+ * - AES header protection encrypts one block with a key expanded once per hp
+ *   key (noble's low-level `unsafe.encrypt`), instead of building an ECB cipher
+ *   per packet. If a future noble drops that export, it falls back to a
+ *   one-block ECB call.
+ * - ChaCha20 header protection runs the block function on words prepared once
+ *   per key (see ./chacha20-block.ts for why noble's stream API is not used).
+ * - ChaCha20-Poly1305 seals and opens straight into the caller's buffer.
+ * AES-GCM goes through noble's `gcm()`, which takes no output buffer and
+ * re-expands the key per call: one allocation and copy per packet.
+ */
+import { ecb, gcm } from '@noble/ciphers/aes.js';
+// A namespace import: a missing `unsafe` export must not fail module linking.
+import * as nobleAes from '@noble/ciphers/aes.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { expand, extract } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import { UsageError } from '../../combinators/errors.js';
+import { chacha20BlockFromSample, chacha20KeyWords } from './chacha20-block.js';
+import {
+  AEAD_TAG_LENGTH,
+  HP_MASK_LENGTH,
+  checkAeadKey,
+  checkExpand,
+  checkHash,
+  checkHpKey,
+  checkOut,
+  checkRandomLength,
+  checkSample,
+  checkedRandom,
+  writeNonce,
+} from './provider.js';
+import type { Aead, CipherSuite, CryptoProvider, HashAlgorithm, HeaderProtection, PacketNumber, RandomSource } from './provider.js';
+
+export interface NobleProviderOptions {
+  /**
+   * Source of random bytes. Default: `globalThis.crypto.getRandomValues`
+   * (Web Crypto, present in browsers and Node >= 19).
+   */
+  readonly random?: RandomSource;
+}
+
+const HASHES = { sha256, sha384 } as const;
+
+/** Web Crypto's getRandomValues fills at most 65536 bytes per call. */
+const GET_RANDOM_VALUES_MAX = 65536;
+
+interface WebCryptoLike {
+  getRandomValues(array: Uint8Array): Uint8Array;
+}
+
+/** The default random source: Web Crypto via `globalThis.crypto`, no `node:*` import. */
+export function webCryptoRandom(n: number): Uint8Array {
+  checkRandomLength(n);
+  const webCrypto = (globalThis as { crypto?: Partial<WebCryptoLike> }).crypto;
+  if (webCrypto === undefined || typeof webCrypto.getRandomValues !== 'function') {
+    throw new UsageError('no globalThis.crypto.getRandomValues in this runtime: pass a random source to the provider');
+  }
+  const out = new Uint8Array(n);
+  for (let o = 0; o < n; o += GET_RANDOM_VALUES_MAX) {
+    webCrypto.getRandomValues(out.subarray(o, Math.min(n, o + GET_RANDOM_VALUES_MAX)));
+  }
+  return out;
+}
+
+class NobleAead implements Aead {
+  readonly suite: CipherSuite;
+  private readonly key: Uint8Array;
+  private readonly iv: Uint8Array;
+  private readonly nonce = new Uint8Array(12);
+  private readonly chacha: boolean;
+
+  constructor(suite: CipherSuite, key: Uint8Array, iv: Uint8Array) {
+    checkAeadKey(suite, key, iv);
+    this.suite = suite;
+    // Own copies: the caller may reuse or wipe its buffers.
+    this.key = key.slice();
+    this.iv = iv.slice();
+    this.chacha = suite === 'TLS_CHACHA20_POLY1305_SHA256';
+  }
+
+  seal(pn: PacketNumber, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): number {
+    const n = plaintext.length + AEAD_TAG_LENGTH;
+    checkOut(out, n);
+    writeNonce(this.iv, pn, this.nonce);
+    if (this.chacha) {
+      // noble wants an output of exactly the sealed length; it copies the
+      // plaintext in first, so the same memory as input is fine.
+      chacha20poly1305(this.key, this.nonce, aad).encrypt(plaintext, out.length === n ? out : out.subarray(0, n));
+    } else {
+      out.set(gcm(this.key, this.nonce, aad).encrypt(plaintext));
+    }
+    return n;
+  }
+
+  open(pn: PacketNumber, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): number | null {
+    const n = ciphertext.length - AEAD_TAG_LENGTH;
+    if (n < 0) return null;
+    checkOut(out, n);
+    writeNonce(this.iv, pn, this.nonce);
+    if (this.chacha) {
+      try {
+        // noble checks the tag before it writes anything to `out`.
+        chacha20poly1305(this.key, this.nonce, aad).decrypt(ciphertext, out.length === n ? out : out.subarray(0, n));
+      } catch {
+        return null;
+      }
+      return n;
+    }
+    let plaintext: Uint8Array;
+    try {
+      plaintext = gcm(this.key, this.nonce, aad).decrypt(ciphertext);
+    } catch {
+      return null;
+    }
+    out.set(plaintext);
+    return n;
+  }
+}
+
+/** Whether this noble exposes the raw block function with a pre-expanded key. */
+const rawAes = (nobleAes as { unsafe?: Partial<typeof nobleAes.unsafe> }).unsafe;
+const HAS_RAW_AES = typeof rawAes?.expandKeyLE === 'function' && typeof rawAes.encrypt === 'function';
+
+class NobleAesHeaderProtection implements HeaderProtection {
+  readonly suite: CipherSuite;
+  private readonly out = new Uint8Array(HP_MASK_LENGTH);
+  private readonly expandedKey: Uint32Array | null;
+  private readonly key: Uint8Array;
+
+  constructor(suite: CipherSuite, key: Uint8Array, raw: boolean) {
+    this.suite = suite;
+    this.key = key.slice();
+    this.expandedKey = raw ? nobleAes.unsafe.expandKeyLE(this.key) : null;
+  }
+
+  mask(sample: Uint8Array): Uint8Array {
+    checkSample(sample);
+    const out = this.out;
+    if (this.expandedKey === null) {
+      const block = ecb(this.key, { disablePadding: true }).encrypt(sample.length === 16 ? sample : sample.subarray(0, 16));
+      for (let i = 0; i < HP_MASK_LENGTH; i++) out[i] = block[i]!;
+      return out;
+    }
+    // noble's block function takes and returns the AES state as four
+    // little-endian 32-bit words of the 16-byte block.
+    const r = nobleAes.unsafe.encrypt(
+      this.expandedKey,
+      sample[0]! | (sample[1]! << 8) | (sample[2]! << 16) | (sample[3]! << 24),
+      sample[4]! | (sample[5]! << 8) | (sample[6]! << 16) | (sample[7]! << 24),
+      sample[8]! | (sample[9]! << 8) | (sample[10]! << 16) | (sample[11]! << 24),
+      sample[12]! | (sample[13]! << 8) | (sample[14]! << 16) | (sample[15]! << 24),
+    );
+    out[0] = r.s0 & 0xff;
+    out[1] = (r.s0 >>> 8) & 0xff;
+    out[2] = (r.s0 >>> 16) & 0xff;
+    out[3] = (r.s0 >>> 24) & 0xff;
+    out[4] = r.s1 & 0xff;
+    return out;
+  }
+}
+
+class ChachaHeaderProtection implements HeaderProtection {
+  readonly suite: CipherSuite;
+  private readonly out = new Uint8Array(HP_MASK_LENGTH);
+  private readonly keyWords: Uint32Array;
+  private readonly state = new Uint32Array(16);
+  private readonly work = new Uint32Array(16);
+
+  constructor(suite: CipherSuite, key: Uint8Array) {
+    this.suite = suite;
+    this.keyWords = chacha20KeyWords(key);
+  }
+
+  mask(sample: Uint8Array): Uint8Array {
+    checkSample(sample);
+    // RFC 9001 section 5.4.4: mask = ChaCha20(hp, counter, nonce, {0,0,0,0,0}),
+    // i.e. the first 5 keystream bytes of the block.
+    chacha20BlockFromSample(this.keyWords, sample, this.state, this.work, this.out);
+    return this.out;
+  }
+}
+
+/**
+ * @internal Builds an AES header-protection context with the raw block
+ * function (`raw = true`, the default path) or the ECB fallback, so tests can
+ * cover both.
+ */
+export function nobleAesHeaderProtection(suite: CipherSuite, hpKey: Uint8Array, raw: boolean): HeaderProtection {
+  const info = checkHpKey(suite, hpKey);
+  if (info.headerProtection !== 'aes-ecb') throw new UsageError(`${suite} does not use AES header protection`);
+  return new NobleAesHeaderProtection(suite, hpKey, raw && HAS_RAW_AES);
+}
+
+/** The portable provider on @noble/ciphers and @noble/hashes. */
+export function createNobleProvider(options: NobleProviderOptions = {}): CryptoProvider {
+  const random = options.random === undefined ? webCryptoRandom : checkedRandom(options.random);
+  return {
+    name: 'noble',
+    aead: (suite, key, iv) => new NobleAead(suite, key, iv),
+    headerProtection(suite, hpKey) {
+      const info = checkHpKey(suite, hpKey);
+      return info.headerProtection === 'aes-ecb'
+        ? new NobleAesHeaderProtection(suite, hpKey, HAS_RAW_AES)
+        : new ChachaHeaderProtection(suite, hpKey);
+    },
+    hash(alg: HashAlgorithm, data: Uint8Array) {
+      checkHash(alg);
+      return HASHES[alg](data);
+    },
+    hmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array) {
+      checkHash(alg);
+      return hmac(HASHES[alg], key, data);
+    },
+    hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array) {
+      checkHash(alg);
+      // RFC 5869 section 2.2: an absent salt is HashLen zeros; HMAC pads an
+      // empty key with zeros, so an empty salt gives the same PRK.
+      return extract(HASHES[alg], ikm, salt);
+    },
+    hkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number) {
+      checkHash(alg);
+      checkExpand(alg, prk, length);
+      if (length === 0) return new Uint8Array(0);
+      return expand(HASHES[alg], prk, info, length);
+    },
+    random,
+  };
+}
