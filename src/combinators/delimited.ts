@@ -1,5 +1,5 @@
 import { EncodeError, ParseError } from './errors.js';
-import { Parser, resume, type Needed, type ParseGen } from './parser.js';
+import { Parser, activeSource, resume, type Needed, type ParseGen } from './parser.js';
 import { INCOMPLETE, type Incomplete, type Source } from './source.js';
 import type { LengthPrefix, Writer } from './writer.js';
 import { u16be, u16le, u24be, u32be, u32le, u8, varint } from './primitives.js';
@@ -48,7 +48,9 @@ class UntilParser extends Parser<Uint8Array> {
     private readonly max: number,
     name: string | undefined,
   ) {
-    super(name ?? `until(${Array.from(sep, (x) => x.toString(16).padStart(2, '0')).join('')})`, -1);
+    // Resumable: drivers and `yield*` keep the scan position across suspensions (see readSlow), so a
+    // record fed in many small chunks is scanned once, not once per chunk.
+    super(name ?? `until(${Array.from(sep, (x) => x.toString(16).padStart(2, '0')).join('')})`, -1, true);
   }
 
   readFast(s: Source): Uint8Array | Incomplete {
@@ -96,6 +98,10 @@ class UntilParser extends Parser<Uint8Array> {
       from = Math.max(0, s.available - this.sep.length + 1);
       yield 0;
     }
+  }
+
+  override [Symbol.iterator](): Iterator<Needed, Uint8Array, undefined> {
+    return this.readSlow(activeSource());
   }
 
   override write(w: Writer, value: Uint8Array): void {
@@ -182,6 +188,8 @@ class RegionParser<T> extends Parser<T> {
         this.checkLength(l, at);
         len = l;
       }
+      // A region reaching past the enclosing one can never be satisfied (waiting would hang).
+      if (len > s.remainingInRegion) s.short(len, this.name);
       if (s.available < len && !s.ended) {
         // Wait for the whole region: the inner parser then runs once, without suspending.
         s.needed = len - s.available;
@@ -213,7 +221,10 @@ class RegionParser<T> extends Parser<T> {
 
   private checkConsumed(s: Source): void {
     const left = s.remainingInRegion;
-    if (left !== 0) throw new ParseError('ERR_REGION_UNDERRUN', s.position, `end of ${this.name}`, `${left} bytes not consumed`);
+    if (left === 0) return;
+    // The input ended inside the region: a truncation, not an inner parser that stopped early.
+    if (s.ended && s.buffered === 0) throw new ParseError('ERR_UNEXPECTED_END', s.position, `end of ${this.name}`, `${left} bytes missing`);
+    throw new ParseError('ERR_REGION_UNDERRUN', s.position, `end of ${this.name}`, `${left} bytes not consumed`);
   }
 
   /** Streams the region: the inner parser may suspend inside it (large regions). */
@@ -224,6 +235,7 @@ class RegionParser<T> extends Parser<T> {
       len = yield* delegate(this.lengthParser.readSlow(s), s);
       this.checkLength(len, at);
     }
+    if (len > s.remainingInRegion) s.short(len, this.name);
     s.pushLimit(len);
     try {
       const v = yield* delegate(this.inner.readSlow(s), s);

@@ -62,7 +62,11 @@ export abstract class Parser<T> implements Iterable<Needed, T, undefined> {
    */
   readonly resumable: boolean;
 
+  /** @internal the stateless iterator `yield* parser` uses (created on first use) */
+  sharedIterator: Iterator<Needed, T, undefined> | undefined;
+
   constructor(name: string, fixedSize = -1, resumable = false) {
+    this.sharedIterator = undefined;
     this.name = name;
     this.fixedSize = fixedSize;
     this.resumable = resumable;
@@ -124,14 +128,13 @@ class RetryIterator<T> implements Iterator<Needed, T, undefined> {
   }
 }
 
-const sharedIterators = new WeakMap<Parser<unknown>, RetryIterator<unknown>>();
-
+/** The parser's shared `yield*` iterator lives on the parser itself (no side table to look up or collect). */
 function retryIterator<T>(parser: Parser<T>, src: Source | null): Iterator<Needed, T, undefined> {
   if (src !== null) return new RetryIterator(parser, src);
-  let it = sharedIterators.get(parser) as RetryIterator<T> | undefined;
+  let it = parser.sharedIterator as RetryIterator<T> | undefined;
   if (it === undefined) {
     it = new RetryIterator(parser, null);
-    sharedIterators.set(parser, it as RetryIterator<unknown>);
+    parser.sharedIterator = it;
   }
   return it;
 }
@@ -256,6 +259,8 @@ export class Decoder<T> {
   needed: number | undefined = undefined;
   private it: Iterator<Needed, T, undefined> | null = null;
   private failure: ParseError | null = null;
+  /** Source position where the suspended generator (`it`) started its value. */
+  private valueStart = 0;
 
   constructor(
     private readonly parser: Parser<T>,
@@ -282,14 +287,20 @@ export class Decoder<T> {
     if (this.failure !== null) throw this.failure;
     const s = this.source;
     try {
+      // A generator is started eagerly at a value boundary; if the input then ends before it consumed
+      // anything, that is a clean end, not a truncated value.
+      if (s.ended && s.buffered === 0 && (this.it === null || s.position === this.valueStart)) {
+        this.it = null;
+        return END;
+      }
       if (this.it === null) {
-        if (s.ended && s.buffered === 0) return END;
         if (!this.parser.resumable) {
           const v = this.parser.readFast(s);
           if (v !== INCOMPLETE) return v;
           this.needed = s.needed === 0 ? undefined : s.needed;
           return NEED_READ;
         }
+        this.valueStart = s.position;
         this.it = this.parser.readSlow(s);
       }
       const r = resume(this.it, s);
@@ -336,7 +347,11 @@ export interface CompleteOptions {
 /** Runs `parser` to completion on a Source that will get no more input. */
 export function runComplete<T>(parser: Parser<T>, src: Source): T {
   const v = parser.readFast(src);
-  if (v !== INCOMPLETE) return v;
+  return v !== INCOMPLETE ? v : runCompleteSlow(parser, src);
+}
+
+/** Kept apart so `runComplete` stays small enough to inline into a caller's loop. */
+function runCompleteSlow<T>(parser: Parser<T>, src: Source): T {
   // Only a generator parser can get here (an ended Source makes fast paths throw).
   const it = parser.readSlow(src);
   const r = resume(it, src);

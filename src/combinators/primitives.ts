@@ -190,33 +190,26 @@ class VarintParser extends Parser<number> {
     super('varint');
   }
   readFast(s: Source): number | Incomplete {
+    // Kept small on purpose: V8 inlines it into callers' loops only under its bytecode budget.
     const o = s.off;
     const b = s.buf;
     if (o < s.lim) {
       const first = b[o]!;
-      switch (first >> 6) {
-        case 0:
+      const len = 1 << (first >> 6);
+      if (o + len <= s.lim) {
+        if (len === 1) {
           s.off = o + 1;
           return first;
-        case 1:
-          if (o + 2 <= s.lim) {
-            s.off = o + 2;
-            return ((first & 0x3f) << 8) | b[o + 1]!;
-          }
-          break;
-        case 2:
-          if (o + 4 <= s.lim) {
-            s.off = o + 4;
-            return (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
-          }
-          break;
-        default:
-          if (o + 8 <= s.lim) {
-            const v = varint8At(b, o);
-            if (v === undefined) throw new ParseError('ERR_NUMBER_RANGE', s.position, 'varint', NUMBER_RANGE.detail);
-            s.off = o + 8;
-            return v;
-          }
+        }
+        if (len === 2) {
+          s.off = o + 2;
+          return ((first & 0x3f) << 8) | b[o + 1]!;
+        }
+        if (len === 4) {
+          s.off = o + 4;
+          return (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+        }
+        return read8(s, b, o);
       }
     }
     return this.readSpanning(s);
@@ -236,6 +229,14 @@ class VarintParser extends Parser<number> {
   override write(w: Writer, value: number): void {
     w.varint(value);
   }
+}
+
+/** The 8-byte form (rare: values >= 2^30), apart so the common path stays small. */
+function read8(s: Source, b: Uint8Array, o: number): number {
+  const v = varint8At(b, o);
+  if (v === undefined) throw new ParseError('ERR_NUMBER_RANGE', s.position, 'varint', NUMBER_RANGE.detail);
+  s.off = o + 8;
+  return v;
 }
 
 function varint8At(b: Uint8Array, o: number): number | undefined {

@@ -60,6 +60,12 @@ export class Source {
   private marks = 0;
   private endedFlag = false;
   private scratch = new Uint8Array(SCRATCH_SIZE);
+  /** Where the last `indexOf` started walking, valid while (base, off, ci) are unchanged. */
+  private scanBase = -1;
+  private scanOff = -1;
+  private scanCi = -1;
+  private scanK = 0;
+  private scanStart = 0;
   readonly maxBuffered: number;
 
   constructor(options: SourceOptions = {}) {
@@ -127,6 +133,7 @@ export class Source {
    * region, or at the end of an ended Source.
    */
   get atEnd(): boolean {
+    if (this.off < this.lim) return false; // readable bytes in the current chunk: the common case
     const pos = this.base + this.off;
     return pos === this.limit || (this.endedFlag && pos === this.fedEnd);
   }
@@ -289,11 +296,27 @@ export class Source {
     const stop = Math.min(avail, maxScan + sep.length);
     if (stop - from < sep.length) return -1;
     const first = sep[0]!;
-    // Walk chunk by chunk so a scan is linear in the bytes looked at.
+    const chunks = this.chunks;
+    // Walk chunk by chunk so a scan is linear in the bytes looked at. A resumed scan (same read
+    // position, `from` further on) starts at the chunk the previous one started at, so feeding a
+    // record in many small chunks does not rewalk the chunks already scanned.
     let k = this.ci;
     let chunkStart = -this.off; // distance of chunks[k][0] from the read position
-    while (k < this.chunks.length) {
-      const c = this.chunks[k]!;
+    if (this.scanBase === this.base && this.scanOff === this.off && this.scanCi === this.ci && this.scanStart <= from) {
+      k = this.scanK;
+      chunkStart = this.scanStart;
+    }
+    while (k + 1 < chunks.length && chunkStart + chunks[k]!.length <= from) {
+      chunkStart += chunks[k]!.length;
+      k++;
+    }
+    this.scanBase = this.base;
+    this.scanOff = this.off;
+    this.scanCi = this.ci;
+    this.scanK = k;
+    this.scanStart = chunkStart;
+    while (k < chunks.length) {
+      const c = chunks[k]!;
       const chunkEnd = chunkStart + c.length;
       if (chunkEnd > from) {
         let i = Math.max(from, chunkStart) - chunkStart;
@@ -303,12 +326,20 @@ export class Source {
           if (j === -1 || j >= end) break;
           const d = chunkStart + j;
           if (d + sep.length > stop) return -1;
+          // Compare the rest of the separator, walking into the next chunks when needed.
           let ok = true;
+          let m = k;
+          let idx = j + 1;
           for (let t = 1; t < sep.length; t++) {
-            if (this.byteAt(d + t) !== sep[t]) {
+            while (idx >= chunks[m]!.length) {
+              idx -= chunks[m]!.length;
+              m++;
+            }
+            if (chunks[m]![idx] !== sep[t]) {
               ok = false;
               break;
             }
+            idx++;
           }
           if (ok) return d;
           i = j + 1;
