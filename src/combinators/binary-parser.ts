@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { ParseError, UsageError } from './errors.js';
 import { Parser } from './parser.js';
 import * as P from './primitives.js';
 import { INCOMPLETE, type Incomplete, type Source } from './source.js';
@@ -58,6 +58,8 @@ export function fromBinaryParser<T = Record<string, unknown>>(definition: Binary
   let size: number;
   try {
     size = definition.sizeOf();
+    // binary-parser's sizeOf() does not count bit fields (NaN): count them here.
+    if (Number.isNaN(size)) size = sizeWithBits(definition as unknown as BinaryParserNode);
   } catch {
     size = NaN;
   }
@@ -80,7 +82,13 @@ function translate(root: BinaryParserNode, name: string): Parser<unknown> | null
       if (extra.length > 0 || node.varName in fields) return null;
       fields[node.varName] = prim;
       if (typeof opts['formatter'] === 'function') formatters.push([node.varName, opts['formatter'] as (v: unknown) => unknown]);
-    } else if (node.type === 'skip' && typeof opts['length'] === 'number' && Object.keys(opts).length === 1) {
+    } else if (
+      // binary-parser 2.x records skip(n) as a 'seek' node
+      (node.type === 'skip' || node.type === 'seek') &&
+      typeof opts['length'] === 'number' &&
+      opts['length'] >= 0 &&
+      Object.keys(opts).length === 1
+    ) {
       fields[`\0skip${skips++}`] = P.skip(opts['length']);
     } else {
       return null;
@@ -94,6 +102,28 @@ function translate(root: BinaryParserNode, name: string): Parser<unknown> | null
   });
 }
 
+/**
+ * Size of a definition whose only unsized nodes are bit fields. binary-parser packs a run of
+ * consecutive bit fields into whole bytes (it starts a new 1-4 byte read only when the bits left are
+ * used up), so a run takes ceil(bits / 8) bytes. Other nodes are sized by binary-parser itself.
+ */
+function sizeWithBits(root: BinaryParserNode): number {
+  let size = 0;
+  let bits = 0;
+  for (let node = root.next; node !== undefined; node = node.next) {
+    if (node.type === 'bit') {
+      bits += Number(node.options['length']);
+      continue;
+    }
+    size += Math.ceil(bits / 8);
+    bits = 0;
+    // The node alone, without the rest of the chain that its own sizeOf() would add.
+    const alone = Object.assign(Object.create(Object.getPrototypeOf(node) as object) as BinaryParserLike, node, { next: undefined });
+    size += alone.sizeOf();
+  }
+  return size + Math.ceil(bits / 8);
+}
+
 class BinaryParserRecord<T> extends Parser<T> {
   constructor(
     private readonly definition: BinaryParserLike,
@@ -103,8 +133,14 @@ class BinaryParserRecord<T> extends Parser<T> {
     super(name, size);
   }
   readFast(s: Source): T | Incomplete {
+    const at = s.position;
     const b = s.take(this.fixedSize, this.name);
     if (b === INCOMPLETE) return b;
-    return this.definition.parse(b) as T;
+    try {
+      return this.definition.parse(b) as T;
+    } catch (e) {
+      // binary-parser reports a failed `assert` (bad input) as a plain Error.
+      throw new ParseError('ERR_MALFORMED', at, this.name, e instanceof Error ? e.message : String(e));
+    }
   }
 }

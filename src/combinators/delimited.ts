@@ -1,4 +1,4 @@
-import { EncodeError, ParseError } from './errors.js';
+import { EncodeError, ParseError, UsageError } from './errors.js';
 import { Parser, activeSource, resume, type Needed, type ParseGen } from './parser.js';
 import { INCOMPLETE, type Incomplete, type Source } from './source.js';
 import type { LengthPrefix, Writer } from './writer.js';
@@ -191,9 +191,10 @@ class RegionParser<T> extends Parser<T> {
       // A region reaching past the enclosing one can never be satisfied (waiting would hang).
       if (len > s.remainingInRegion) s.short(len, this.name);
       if (s.available < len && !s.ended) {
-        // Wait for the whole region: the inner parser then runs once, without suspending.
+        // Wait for the whole region: the inner parser then runs once, without suspending. A resumable
+        // inner parser streams instead (readSlow), so only a non-resumable one must fit in the buffer.
         s.needed = len - s.available;
-        if (len > s.maxBuffered) s.short(len, this.name);
+        if (!this.inner.resumable && len > s.maxBuffered) s.short(len, this.name);
         s.reset(m);
         return INCOMPLETE;
       }
@@ -318,11 +319,13 @@ class ManyParser<T> extends Parser<T[]> {
     const out: T[] = [];
     try {
       while (this.more(s, out.length)) {
+        const at = s.position;
         const v = this.item.readFast(s);
         if (v === INCOMPLETE) {
           s.reset(m);
           return INCOMPLETE;
         }
+        if (this.n < 0 && s.position === at) this.noProgress();
         out.push(v);
       }
       if (this.n < 0 && !s.atEnd) {
@@ -345,8 +348,14 @@ class ManyParser<T> extends Parser<T[]> {
         continue;
       }
       if (!this.more(s, out.length)) return out;
+      const at = s.position;
       out.push(yield* delegate(this.item.readSlow(s), s));
+      if (this.n < 0 && s.position === at) this.noProgress();
     }
+  }
+  /** An item that reads nothing would repeat forever (a grammar bug, whatever the input). */
+  private noProgress(): never {
+    throw new UsageError(`${this.name}: the item parser consumed no input, so the list would never end`);
   }
   override write(w: Writer, value: T[]): void {
     if (this.n >= 0 && value.length !== this.n) throw new EncodeError('ERR_ENCODE_RANGE', `${this.name}: ${value.length} values`);

@@ -287,21 +287,22 @@ export class Decoder<T> {
     if (this.failure !== null) throw this.failure;
     const s = this.source;
     try {
-      // A generator is started eagerly at a value boundary; if the input then ends before it consumed
-      // anything, that is a clean end, not a truncated value.
-      if (s.ended && s.buffered === 0 && (this.it === null || s.position === this.valueStart)) {
-        this.it = null;
-        return END;
-      }
       if (this.it === null) {
+        if (s.ended && s.buffered === 0) return END;
+        // Fast path first, for every parser: when the value is buffered no generator is created.
+        const v = this.parser.readFast(s);
+        if (v !== INCOMPLETE) return v;
         if (!this.parser.resumable) {
-          const v = this.parser.readFast(s);
-          if (v !== INCOMPLETE) return v;
           this.needed = s.needed === 0 ? undefined : s.needed;
           return NEED_READ;
         }
+        // Ran short: continue in the resumable path, which keeps its state across feeds.
         this.valueStart = s.position;
         this.it = this.parser.readSlow(s);
+      } else if (s.ended && s.buffered === 0 && s.position === this.valueStart) {
+        // The input ended at a value boundary before the suspended parser consumed anything: a clean end.
+        this.it = null;
+        return END;
       }
       const r = resume(this.it, s);
       if (r.done) {

@@ -56,10 +56,11 @@ export class Source {
   private fedEnd = 0;
   /** absolute end of the innermost region, or Infinity */
   private limit = Infinity;
-  private readonly limits: number[] = [];
+  /** enclosing region ends, created on first use (complete-mode Sources are made per datagram) */
+  private limits: number[] | null = null;
   private marks = 0;
   private endedFlag = false;
-  private scratch = new Uint8Array(SCRATCH_SIZE);
+  private scratch: Uint8Array | null = null;
   /** Where the last `indexOf` started walking, valid while (base, off, ci) are unchanged. */
   private scanBase = -1;
   private scanOff = -1;
@@ -78,6 +79,28 @@ export class Source {
     s.feed(bytes);
     s.end();
     return s;
+  }
+
+  /**
+   * Reuses this Source for complete mode over `bytes`, forgetting everything
+   * it held: for hot loops that parse one datagram after another without
+   * allocating a Source each time. Positions restart at 0.
+   */
+  resetComplete(bytes: Uint8Array): this {
+    this.chunks.length = 0;
+    this.chunks.push(bytes);
+    this.ci = 0;
+    this.buf = bytes;
+    this.off = 0;
+    this.base = 0;
+    this.fedEnd = bytes.length;
+    this.limit = Infinity;
+    if (this.limits !== null) this.limits.length = 0;
+    this.marks = 0;
+    this.needed = 0;
+    this.endedFlag = true;
+    this.updateLim();
+    return this;
   }
 
   /** Appends a chunk (no copy). Raises ERR_BUFFER_LIMIT if the cap would be exceeded. */
@@ -229,7 +252,7 @@ export class Source {
   gather(n: number, expected: string, owned = false): Uint8Array | Incomplete {
     if (this.available < n) return this.short(n, expected);
     let out: Uint8Array;
-    if (!owned && n <= SCRATCH_SIZE) out = this.scratch;
+    if (!owned && n <= SCRATCH_SIZE) out = this.scratch ??= new Uint8Array(SCRATCH_SIZE);
     else out = new Uint8Array(n);
     let w = 0;
     while (w < n) {
@@ -396,14 +419,14 @@ export class Source {
 
   /** @internal Opens a region of `n` bytes from the read position. */
   pushLimit(n: number): void {
-    this.limits.push(this.limit);
+    (this.limits ??= []).push(this.limit);
     this.limit = this.base + this.off + n;
     this.updateLim();
   }
 
   /** @internal Closes the innermost region. */
   popLimit(): void {
-    this.limit = this.limits.pop() ?? Infinity;
+    this.limit = this.limits?.pop() ?? Infinity;
     this.updateLim();
   }
 }

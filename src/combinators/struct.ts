@@ -261,7 +261,7 @@ class TaggedParser extends Parser<{ tag: number; value: unknown }> {
     }
   }
   private caseFor(tag: number, at: number): Parser<unknown> {
-    const p = tag < 256 ? this.table[tag] : this.byTag.get(tag);
+    const p = tag >= 0 && tag < 256 ? this.table[tag] : this.byTag.get(tag);
     if (p !== undefined) return p;
     if (this.fallback !== undefined) return this.fallback(tag);
     throw new ParseError('ERR_UNKNOWN_TAG', at, `${this.name} tag`, `tag ${tag}`);

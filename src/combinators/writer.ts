@@ -91,7 +91,7 @@ export class Writer {
     if (this.fixed) {
       throw new EncodeError('ERR_WRITER_OVERFLOW', `${n} bytes at ${this.pos}, buffer holds ${this.buf.length}`);
     }
-    let size = this.buf.length * 2;
+    let size = Math.max(1, this.buf.length * 2); // an initialSize of 0 must still grow
     while (size < this.pos + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
