@@ -52,6 +52,8 @@ export class Source {
   private readonly chunks: Uint8Array[] = [];
   /** index of `buf` in `chunks` */
   private ci = -1;
+  /** chunks before this index are already replaced by EMPTY (see `release`) */
+  private dropped = 0;
   /** absolute offset of the end of everything fed */
   private fedEnd = 0;
   /** absolute end of the innermost region, or Infinity */
@@ -90,6 +92,7 @@ export class Source {
     this.chunks.length = 0;
     this.chunks.push(bytes);
     this.ci = 0;
+    this.dropped = 0;
     this.buf = bytes;
     this.off = 0;
     this.base = 0;
@@ -196,10 +199,18 @@ export class Source {
 
   /** drops chunks before the current one: nothing can walk back to them */
   private release(): void {
-    if (this.ci > 0) {
-      this.chunks.splice(0, this.ci);
+    const ci = this.ci;
+    if (ci === 0) return;
+    if (ci >= 32) {
+      this.chunks.splice(0, ci);
       this.ci = 0;
+      this.dropped = 0;
+      return;
     }
+    // Drop the references now (the memory is what matters) and compact the array later in one
+    // splice: splicing per chunk made tiny chunks (1-byte feeds) pay a splice per byte.
+    for (let i = this.dropped; i < ci; i++) this.chunks[i] = EMPTY;
+    this.dropped = ci;
   }
 
   /** @internal */
@@ -258,7 +269,13 @@ export class Source {
     while (w < n) {
       if (this.off === this.buf.length) this.advance();
       const len = Math.min(this.buf.length - this.off, n - w);
-      out.set(this.buf.subarray(this.off, this.off + len), w);
+      if (len < 16) {
+        // A few bytes: a loop beats creating a subarray view for `set`.
+        const b = this.buf;
+        for (let i = 0, o = this.off; i < len; i++) out[w + i] = b[o + i]!;
+      } else {
+        out.set(this.buf.subarray(this.off, this.off + len), w);
+      }
       w += len;
       this.off += len;
     }
