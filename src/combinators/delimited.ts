@@ -65,13 +65,24 @@ class UntilParser extends Parser<Uint8Array> {
     // Fast path: the whole record and separator are in the current chunk.
     if (from === 0 && sep.length <= 2) {
       const end = Math.min(s.lim, o + this.max + sep.length);
-      let j = b.indexOf(sep[0]!, o);
+      const first = sep[0]!;
+      // Short records are the common case: a plain loop finds their end faster than
+      // TypedArray.indexOf's call overhead; long ones switch to indexOf (memchr speed).
+      const quick = Math.min(end, o + 64);
+      let j = -1;
+      for (let i = o; i < quick; i++) {
+        if (b[i] === first) {
+          j = i;
+          break;
+        }
+      }
+      if (j === -1 && quick < end) j = b.indexOf(first, quick);
       while (j !== -1 && j + sep.length <= end) {
         if (sep.length === 1 || b[j + 1] === sep[1]) {
           s.off = j + sep.length;
           return b.subarray(o, j);
         }
-        j = b.indexOf(sep[0]!, j + 1);
+        j = b.indexOf(first, j + 1);
       }
       if (j === -1 && end - o === this.max + sep.length) this.tooLong(s);
     }

@@ -296,7 +296,9 @@ export function bytes(n: number): Parser<Uint8Array> {
 
 class BytesParser extends Parser<Uint8Array> {
   constructor(private readonly n: number) {
-    super(`bytes(${n})`, n);
+    // A constant name: bytes(n) is created per record in generator parsers, so no string building here
+    // (errors report the byte count themselves).
+    super('bytes', n);
   }
   readFast(s: Source): Uint8Array | Incomplete {
     return s.take(this.n, this.name);
