@@ -64,9 +64,51 @@ export class FixedParser<T> extends Parser<T> {
 
 const fixed = <T>(spec: FixedSpec<T>): FixedParser<T> => new FixedParser(spec);
 
-export const u8 = fixed<number>({ name: 'u8', size: 1, read: (b, o) => b[o]!, write: (w, v) => w.u8(v) });
+/**
+ * The most used primitives get their own class: `FixedParser.readFast` is
+ * shared by every primitive, so its call to `spec.read` turns megamorphic in a
+ * program that uses many of them; these fast paths stay monomorphic and inline.
+ */
+class U8Parser extends FixedParser<number> {
+  override readFast(s: Source): number | Incomplete {
+    const o = s.off;
+    if (o < s.lim) {
+      s.off = o + 1;
+      return s.buf[o]!;
+    }
+    return super.readFast(s);
+  }
+}
+class U16beParser extends FixedParser<number> {
+  override readFast(s: Source): number | Incomplete {
+    const o = s.off;
+    if (o + 2 <= s.lim) {
+      const b = s.buf;
+      s.off = o + 2;
+      return (b[o]! << 8) | b[o + 1]!;
+    }
+    return super.readFast(s);
+  }
+}
+class U32beParser extends FixedParser<number> {
+  override readFast(s: Source): number | Incomplete {
+    const o = s.off;
+    if (o + 4 <= s.lim) {
+      s.off = o + 4;
+      return u32beAt(s.buf, o);
+    }
+    return super.readFast(s);
+  }
+}
+
+export const u8: FixedParser<number> = new U8Parser({ name: 'u8', size: 1, read: (b, o) => b[o]!, write: (w, v) => w.u8(v) });
 export const i8 = fixed<number>({ name: 'i8', size: 1, read: (b, o) => (b[o]! << 24) >> 24, write: (w, v) => w.i8(v) });
-export const u16be = fixed<number>({ name: 'u16be', size: 2, read: (b, o) => (b[o]! << 8) | b[o + 1]!, write: (w, v) => w.u16be(v) });
+export const u16be: FixedParser<number> = new U16beParser({
+  name: 'u16be',
+  size: 2,
+  read: (b, o) => (b[o]! << 8) | b[o + 1]!,
+  write: (w, v) => w.u16be(v),
+});
 export const u16le = fixed<number>({ name: 'u16le', size: 2, read: (b, o) => (b[o + 1]! << 8) | b[o]!, write: (w, v) => w.u16le(v) });
 export const i16be = fixed<number>({
   name: 'i16be',
@@ -92,7 +134,7 @@ export const u24le = fixed<number>({
   read: (b, o) => (b[o + 2]! << 16) | (b[o + 1]! << 8) | b[o]!,
   write: (w, v) => w.u24le(v),
 });
-export const u32be = fixed<number>({ name: 'u32be', size: 4, read: u32beAt, write: (w, v) => w.u32be(v) });
+export const u32be: FixedParser<number> = new U32beParser({ name: 'u32be', size: 4, read: u32beAt, write: (w, v) => w.u32be(v) });
 export const u32le = fixed<number>({ name: 'u32le', size: 4, read: u32leAt, write: (w, v) => w.u32le(v) });
 export const i32be = fixed<number>({
   name: 'i32be',
@@ -190,7 +232,6 @@ class VarintParser extends Parser<number> {
     super('varint');
   }
   readFast(s: Source): number | Incomplete {
-    // Kept small on purpose: V8 inlines it into callers' loops only under its bytecode budget.
     const o = s.off;
     const b = s.buf;
     if (o < s.lim) {
@@ -209,7 +250,10 @@ class VarintParser extends Parser<number> {
           s.off = o + 4;
           return (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
         }
-        return read8(s, b, o);
+        const hi = (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+        if (hi >= 0x200000) throw tooBig(s);
+        s.off = o + 8;
+        return hi * TWO_32 + (b[o + 4]! * 0x1000000 + ((b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!));
       }
     }
     return this.readSpanning(s);
@@ -231,12 +275,8 @@ class VarintParser extends Parser<number> {
   }
 }
 
-/** The 8-byte form (rare: values >= 2^30), apart so the common path stays small. */
-function read8(s: Source, b: Uint8Array, o: number): number {
-  const v = varint8At(b, o);
-  if (v === undefined) throw new ParseError('ERR_NUMBER_RANGE', s.position, 'varint', NUMBER_RANGE.detail);
-  s.off = o + 8;
-  return v;
+function tooBig(s: Source): ParseError {
+  return new ParseError('ERR_NUMBER_RANGE', s.position, 'varint', NUMBER_RANGE.detail);
 }
 
 function varint8At(b: Uint8Array, o: number): number | undefined {
