@@ -1,7 +1,8 @@
 /**
  * Keeps the README true: every ```ts block that imports from `pullwire/...` is
  * transpiled and run against the built package (resolved through the
- * package's own `exports` map, as a user's import would be).
+ * package's own `exports` map, as a user's import would be). Blocks fenced
+ * as ```ts no-run (they need a server) are only checked to exist.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
