@@ -25,10 +25,9 @@ import { UsageError } from '../combinators/errors.js';
 import { AEAD_TAG_LENGTH, HP_SAMPLE_LENGTH, hkdfExpandLabel, suiteInfo } from './crypto/provider.js';
 import type { Aead, CipherSuite, CryptoProvider, HeaderProtection, PacketNumber } from './crypto/provider.js';
 
-/** QUIC version 1 (RFC 9000 section 15). */
-export const QUIC_V1 = 0x00000001;
-/** QUIC version 2 (RFC 9369 section 3.1). */
-export const QUIC_V2 = 0x6b3343cf;
+import { QUIC_V1, QUIC_V2, SUPPORTED_VERSIONS } from './version.js';
+
+export { QUIC_V1, QUIC_V2, SUPPORTED_VERSIONS };
 
 /** What differs between QUIC versions at the packet-protection layer. */
 export interface QuicVersionParams {
@@ -81,9 +80,6 @@ const VERSIONS = new Map<number, QuicVersionParams>([
     },
   ],
 ]);
-
-/** The versions this module can protect packets for, in preference order. */
-export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([QUIC_V1, QUIC_V2]);
 
 /** `true` for QUIC v1 and v2. A version read from a packet should be checked with this first. */
 export function isSupportedVersion(version: number): boolean {

@@ -33,16 +33,15 @@ import {
   type Frame,
   type PacketType,
 } from './frame.js';
+import { QUIC_V1, QUIC_V2, SUPPORTED_VERSIONS } from './version.js';
+import { AEAD_TAG_LENGTH } from './crypto/provider.js';
 
 export type { PacketType } from './frame.js';
 
 // ---------------------------------------------------------------------------------------------------
 // versions and long packet types
 
-/** QUIC version 1 (RFC 9000). */
-export const QUIC_V1 = 0x00000001;
-/** QUIC version 2 (RFC 9369 section 3.1). */
-export const QUIC_V2 = 0x6b3343cf;
+export { QUIC_V1, QUIC_V2, SUPPORTED_VERSIONS, AEAD_TAG_LENGTH };
 
 /** Packet types that use the long header and carry a version. */
 export type LongPacketType = 'initial' | '0rtt' | 'handshake' | 'retry';
@@ -64,15 +63,10 @@ const LONG_TYPE_BY_BITS: Readonly<Record<number, readonly LongPacketType[]>> = O
   }),
 );
 
-/** Versions this module can parse beyond the invariant header. */
-export const SUPPORTED_VERSIONS: readonly number[] = [QUIC_V1, QUIC_V2];
-
 /** Largest connection ID in QUIC v1 and v2 (RFC 9000 section 17.2); other versions may use up to 255 (RFC 8999). */
 export const MAX_CID_LENGTH = 20;
 /** Smallest datagram carrying an Initial packet (RFC 9000 section 14.1). */
 export const MIN_INITIAL_DATAGRAM_SIZE = 1200;
-/** AEAD expansion of every QUIC cipher suite (RFC 9001 section 5.3). */
-export const AEAD_TAG_LENGTH = 16;
 
 // ---------------------------------------------------------------------------------------------------
 // decoded headers
