@@ -14,6 +14,15 @@
  * - ChaCha20-Poly1305 seals and opens straight into the caller's buffer.
  * AES-GCM goes through noble's `gcm()`, which takes no output buffer and
  * re-expands the key per call: one allocation and copy per packet.
+ *
+ * Handshake crypto (@noble/curves): X25519 and P-256 key exchange, ECDSA P-256
+ * and Ed25519 signing and verification, and RSA-PSS verification (./rsa-pss.ts;
+ * @noble has no RSA, so RSA signing is `ERR_UNSUPPORTED_ALGORITHM` here).
+ * Private keys are raw values ({@link RawPrivateKey}): this provider reads no
+ * PEM or PKCS#8. ECDSA signatures are RFC 6979 deterministic, hedged with 32
+ * bytes from the provider's random source (so a seeded source replays them).
+ * Ed25519 verification follows RFC 8032 strictly (no ZIP-215 leniency), as
+ * OpenSSL does, so both providers accept the same signatures.
  */
 import { ecb, gcm } from '@noble/ciphers/aes.js';
 // A namespace import: a missing `unsafe` export must not fail module linking.
@@ -22,22 +31,51 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { p256 } from '@noble/curves/nist.js';
 import { UsageError } from '../../combinators/errors.js';
 import { chacha20BlockFromSample, chacha20KeyWords } from './chacha20-block.js';
+import { ed25519SubjectPublicKeyInfo, p256SubjectPublicKeyInfo, readSubjectPublicKeyInfo } from './der.js';
+import { rsaPssVerify } from './rsa-pss.js';
 import {
   AEAD_TAG_LENGTH,
+  CryptoError,
   HP_MASK_LENGTH,
+  SCHEMES_BY_KEY_TYPE,
   checkAeadKey,
   checkExpand,
+  checkGroup,
   checkHash,
   checkHpKey,
+  checkKeySharePublic,
   checkOut,
   checkRandomLength,
   checkSample,
+  checkScheme,
+  checkSharedSecret,
+  checkSignerScheme,
   checkedRandom,
+  isP256PrivateKey,
+  p256PrivateKey,
   writeNonce,
 } from './provider.js';
-import type { Aead, CipherSuite, CryptoProvider, HashAlgorithm, HeaderProtection, PacketNumber, RandomSource } from './provider.js';
+import type {
+  Aead,
+  CipherSuite,
+  CryptoProvider,
+  HashAlgorithm,
+  HashContext,
+  HeaderProtection,
+  KeyShare,
+  KeyType,
+  NamedGroup,
+  PacketNumber,
+  RandomSource,
+  RawPrivateKey,
+  SignatureScheme,
+  SignatureVerifier,
+  Signer,
+} from './provider.js';
 
 export interface NobleProviderOptions {
   /**
@@ -199,7 +237,139 @@ export function nobleAesHeaderProtection(suite: CipherSuite, hpKey: Uint8Array, 
   return new NobleAesHeaderProtection(suite, hpKey, raw && HAS_RAW_AES);
 }
 
-/** The portable provider on @noble/ciphers and @noble/hashes. */
+// ---------------------------------------------------------------------------------------------------
+// handshake crypto
+
+/** noble's incremental hash objects: `digest` finishes them, `clone` copies the state. */
+interface NobleHash {
+  update(data: Uint8Array): unknown;
+  digest(): Uint8Array;
+  clone(): NobleHash;
+}
+
+class NobleHashContext implements HashContext {
+  constructor(
+    readonly algorithm: HashAlgorithm,
+    private readonly state: NobleHash,
+  ) {}
+  update(data: Uint8Array): void {
+    this.state.update(data);
+  }
+  digest(): Uint8Array {
+    // A noble hash is finished by digest(): finish a copy so the transcript can go on.
+    return this.state.clone().digest();
+  }
+  clone(): HashContext {
+    return new NobleHashContext(this.algorithm, this.state.clone());
+  }
+}
+
+class NobleKeyShare implements KeyShare {
+  readonly publicKey: Uint8Array;
+  constructor(
+    readonly group: NamedGroup,
+    private readonly privateKey: Uint8Array,
+  ) {
+    this.publicKey = group === 'x25519' ? x25519.getPublicKey(privateKey) : p256.getPublicKey(privateKey, false);
+  }
+  deriveSecret(peer: Uint8Array): Uint8Array {
+    checkKeySharePublic(this.group, peer);
+    let secret: Uint8Array;
+    try {
+      // X25519: noble itself refuses low-order points (all-zero output). P-256: it checks that the
+      // point is on the curve; the shared secret is the X coordinate (RFC 8446 section 7.4.1), i.e. the
+      // compressed encoding without its first byte.
+      secret =
+        this.group === 'x25519'
+          ? x25519.getSharedSecret(this.privateKey, peer)
+          : p256.getSharedSecret(this.privateKey, peer, true).subarray(1);
+    } catch (e) {
+      throw new CryptoError('ERR_INVALID_KEY_SHARE', `${this.group}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return checkSharedSecret(this.group, secret);
+  }
+}
+
+/** RFC 8446 section 4.2.3: RSASSA-PSS uses the scheme's hash for the digest and for MGF1. */
+const verifyRsaPss = (message: Uint8Array, n: Uint8Array, e: Uint8Array, signature: Uint8Array): boolean =>
+  rsaPssVerify(sha256, 32, n, e, message, signature);
+
+const nobleVerifier: SignatureVerifier = {
+  verify(scheme: SignatureScheme, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    checkScheme(scheme);
+    const key = readSubjectPublicKeyInfo(publicKey);
+    if (key.kind === 'unsupported') throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', `public key algorithm ${key.algorithm}`);
+    if (!SCHEMES_BY_KEY_TYPE[key.kind].includes(scheme))
+      throw new CryptoError('ERR_KEY_SCHEME_MISMATCH', `a ${key.kind} key cannot verify ${scheme}`);
+    try {
+      switch (key.kind) {
+        case 'ecdsa-p256':
+          // OpenSSL makes high-S signatures: accept both halves (lowS: false), DER-encoded (RFC 8446 section 4.2.3).
+          return p256.verify(signature, message, key.point, { prehash: true, lowS: false, format: 'der' });
+        case 'ed25519':
+          return ed25519.verify(signature, message, key.key, { zip215: false });
+        case 'rsa':
+          return verifyRsaPss(message, key.n, key.e, signature);
+        case 'rsa-pss':
+          // RFC 4055: parameters, when present, restrict the key to one hash.
+          if (key.hash !== null && key.hash !== 'sha256')
+            throw new CryptoError('ERR_KEY_SCHEME_MISMATCH', `RSASSA-PSS key restricted to ${key.hash}`);
+          return verifyRsaPss(message, key.n, key.e, signature);
+        default: {
+          const never: never = key;
+          throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', String(never));
+        }
+      }
+    } catch (e) {
+      if (e instanceof CryptoError) throw e;
+      // noble raises on signatures it cannot parse (bad DER, wrong length): that is a bad signature.
+      return false;
+    }
+  },
+};
+
+class NobleSigner implements Signer {
+  readonly schemes: readonly SignatureScheme[];
+  readonly publicKey: Uint8Array;
+  constructor(
+    readonly keyType: KeyType,
+    private readonly privateKey: Uint8Array,
+    private readonly random: RandomSource,
+  ) {
+    this.schemes = SCHEMES_BY_KEY_TYPE[keyType];
+    this.publicKey =
+      keyType === 'ed25519'
+        ? ed25519SubjectPublicKeyInfo(ed25519.getPublicKey(privateKey))
+        : p256SubjectPublicKeyInfo(p256.getPublicKey(privateKey, false));
+  }
+  sign(scheme: SignatureScheme, message: Uint8Array): Uint8Array {
+    checkSignerScheme(this.keyType, scheme);
+    if (this.keyType === 'ed25519') return ed25519.sign(message, this.privateKey);
+    return p256.sign(message, this.privateKey, { prehash: true, format: 'der', extraEntropy: this.random(32) });
+  }
+}
+
+function nobleSigner(key: RawPrivateKey, random: RandomSource): Signer {
+  switch (key.type) {
+    case 'ecdsa-p256':
+      if (!isP256PrivateKey(key.privateKey)) {
+        throw new CryptoError('ERR_INVALID_PRIVATE_KEY', 'P-256 private key is not a 32-byte scalar in 1..n-1');
+      }
+      return new NobleSigner('ecdsa-p256', key.privateKey.slice(), random);
+    case 'ed25519':
+      if (!(key.privateKey instanceof Uint8Array) || key.privateKey.length !== 32)
+        throw new CryptoError('ERR_INVALID_PRIVATE_KEY', 'Ed25519 seed is not 32 bytes');
+      return new NobleSigner('ed25519', key.privateKey.slice(), random);
+    case 'rsa':
+      throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', 'RSA signing is not supported in the portable provider (use the Node provider)');
+    default: {
+      const never: never = key;
+      throw new CryptoError('ERR_INVALID_PRIVATE_KEY', `unknown key type ${String((never as { type?: unknown }).type)}`);
+    }
+  }
+}
+
+/** The portable provider on @noble/ciphers, @noble/hashes and @noble/curves. */
 export function createNobleProvider(options: NobleProviderOptions = {}): CryptoProvider {
   const random = options.random === undefined ? webCryptoRandom : checkedRandom(options.random);
   return {
@@ -232,5 +402,16 @@ export function createNobleProvider(options: NobleProviderOptions = {}): CryptoP
       return expand(HASHES[alg], prk, info, length);
     },
     random,
+    createHash(alg: HashAlgorithm) {
+      checkHash(alg);
+      return new NobleHashContext(alg, HASHES[alg].create());
+    },
+    generateKeyShare(group: NamedGroup) {
+      checkGroup(group);
+      // RFC 7748 section 5: any 32 bytes are an X25519 private key (clamped when used).
+      return new NobleKeyShare(group, group === 'x25519' ? random(32) : p256PrivateKey(random));
+    },
+    createSigner: (key: RawPrivateKey) => nobleSigner(key, random),
+    signatureVerifier: nobleVerifier,
   };
 }

@@ -13,25 +13,79 @@
  * - ChaCha20 header protection creates a `chacha20` cipher per packet: its
  *   16-byte IV is exactly the sample (counter little-endian || nonce, RFC 9001
  *   section 5.4.4 and OpenSSL's IV layout).
+ *
+ * Handshake crypto: X25519 (KeyObjects from a PKCS#8 wrapping of the random
+ * private key), P-256 (`createECDH`), ECDSA P-256, Ed25519 and RSA-PSS signing
+ * and verification. Peer public keys are imported as JWK, which costs a tenth
+ * of a SubjectPublicKeyInfo import (PERF-NOTES.md). ECDSA and RSA-PSS
+ * signatures take their randomness from OpenSSL, not from the injected random
+ * source: they verify everywhere but differ from run to run.
+ *
+ * Keys and certificates from files: {@link loadPrivateKey} (PEM or DER, PKCS#8,
+ * PKCS#1 or SEC1, optionally encrypted) gives a {@link Signer};
+ * {@link loadCertificateChain} turns PEM into DER certificates (parsed by
+ * node:crypto's X509Certificate, so a broken certificate is refused at load
+ * time); {@link certificateSubjectPublicKeyInfo} extracts a certificate's key.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync } from 'node:crypto';
-import type { Cipher } from 'node:crypto';
+import {
+  X509Certificate,
+  constants as cryptoConstants,
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  randomFillSync,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+} from 'node:crypto';
+import type { Cipher, ECDH, Hash, JsonWebKey, KeyObject } from 'node:crypto';
 import { UsageError } from '../../combinators/errors.js';
+import { readSubjectPublicKeyInfo } from './der.js';
+import { checkRsaPublicKey } from './rsa-pss.js';
 import {
   AEAD_TAG_LENGTH,
+  CryptoError,
   HASH_LENGTH,
   HP_MASK_LENGTH,
+  SCHEMES_BY_KEY_TYPE,
   checkAeadKey,
   checkExpand,
+  checkGroup,
   checkHash,
   checkHpKey,
+  checkKeySharePublic,
   checkOut,
   checkRandomLength,
   checkSample,
+  checkScheme,
+  checkSharedSecret,
+  checkSignerScheme,
   checkedRandom,
+  isP256PrivateKey,
+  p256PrivateKey,
   writeNonce,
 } from './provider.js';
-import type { Aead, CipherSuite, CryptoProvider, HashAlgorithm, HeaderProtection, PacketNumber, RandomSource } from './provider.js';
+import type {
+  Aead,
+  CipherSuite,
+  CryptoProvider,
+  HashAlgorithm,
+  HashContext,
+  HeaderProtection,
+  KeyShare,
+  KeyType,
+  NamedGroup,
+  PacketNumber,
+  RandomSource,
+  RawPrivateKey,
+  SignatureScheme,
+  SignatureVerifier,
+  Signer,
+} from './provider.js';
 
 export interface NodeProviderOptions {
   /** Source of random bytes. Default: `crypto.randomFillSync`. */
@@ -205,6 +259,364 @@ function hmacBytes(alg: HashAlgorithm, key: Uint8Array, ...parts: Uint8Array[]):
   return toBytes(h.digest());
 }
 
+// ---------------------------------------------------------------------------------------------------
+// handshake crypto
+
+class NodeHashContext implements HashContext {
+  constructor(
+    readonly algorithm: HashAlgorithm,
+    private readonly state: Hash,
+  ) {}
+  update(data: Uint8Array): void {
+    this.state.update(data);
+  }
+  digest(): Uint8Array {
+    // A node Hash can be digested once: digest a copy so the transcript can go on.
+    return toBytes(this.state.copy().digest());
+  }
+  clone(): HashContext {
+    return new NodeHashContext(this.algorithm, this.state.copy());
+  }
+}
+
+const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+const fromB64url = (text: string | undefined): Uint8Array => toBytes(Buffer.from(text ?? '', 'base64url'));
+
+/** PKCS#8 PrivateKeyInfo prefixes for a raw 32-byte key (RFC 8410 section 7: X25519 1.3.101.110, Ed25519 1.3.101.112). */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** A syntactically valid `x` for OKP private JWKs (see {@link okpPrivateKey}). */
+const PLACEHOLDER_X = Buffer.alloc(32).toString('base64url');
+
+/**
+ * An X25519 or Ed25519 private KeyObject from its 32 raw bytes. A JWK import costs about a tenth of a
+ * PKCS#8 import (62 against 445 µs measured for X25519 on this machine: OpenSSL's PKCS#8 decoder tries
+ * many formats). Node's JWK import requires `x` but builds the key from `d` alone, so `x` is a
+ * placeholder: the public key is read back from the KeyObject, never taken from the JWK. Should a
+ * Node version refuse the placeholder, the PKCS#8 wrapping is used instead.
+ */
+function okpPrivateKey(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject {
+  try {
+    return createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(raw), x: PLACEHOLDER_X }, format: 'jwk' });
+  } catch {
+    const prefix = crv === 'X25519' ? X25519_PKCS8_PREFIX : ED25519_PKCS8_PREFIX;
+    return createPrivateKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'pkcs8' });
+  }
+}
+
+/** A P-256 private KeyObject from its scalar: the public point comes from ECDH, then a JWK import (PKCS#8 costs 10x more). */
+function p256PrivateKeyObject(scalar: Uint8Array): KeyObject {
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(scalar);
+  const point = ecdh.getPublicKey();
+  const jwk = { kty: 'EC', crv: 'P-256', x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33)), d: b64url(scalar) };
+  return createPrivateKey({ key: jwk, format: 'jwk' });
+}
+
+class NodeX25519KeyShare implements KeyShare {
+  readonly group = 'x25519' as const;
+  readonly publicKey: Uint8Array;
+  constructor(private readonly key: KeyObject) {
+    this.publicKey = fromB64url(key.export({ format: 'jwk' }).x);
+  }
+  deriveSecret(peer: Uint8Array): Uint8Array {
+    checkKeySharePublic('x25519', peer);
+    let secret: Buffer;
+    try {
+      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(peer) }, format: 'jwk' });
+      // OpenSSL fails the derivation when the result is all zeros (a low-order peer point).
+      secret = diffieHellman({ privateKey: this.key, publicKey });
+    } catch (e) {
+      throw new CryptoError('ERR_INVALID_KEY_SHARE', `x25519: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return checkSharedSecret('x25519', toBytes(secret));
+  }
+}
+
+class NodeP256KeyShare implements KeyShare {
+  readonly group = 'secp256r1' as const;
+  readonly publicKey: Uint8Array;
+  private readonly ecdh: ECDH;
+  constructor(privateKey: Uint8Array) {
+    this.ecdh = createECDH('prime256v1');
+    this.ecdh.setPrivateKey(privateKey);
+    this.publicKey = toBytes(this.ecdh.getPublicKey());
+  }
+  deriveSecret(peer: Uint8Array): Uint8Array {
+    checkKeySharePublic('secp256r1', peer);
+    try {
+      // OpenSSL checks that the point is on the curve; the output is the X coordinate (RFC 8446 section 7.4.1).
+      return toBytes(this.ecdh.computeSecret(peer));
+    } catch (e) {
+      throw new CryptoError('ERR_INVALID_KEY_SHARE', `secp256r1: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+/** RFC 8446 section 4.2.3: RSASSA-PSS with MGF1 on the same hash and a salt as long as the hash. */
+const PSS_SHA256 = { padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as const;
+
+/** The key type of a node KeyObject, or a CryptoError for keys the handshake cannot sign with. */
+function keyTypeOf(key: KeyObject): KeyType {
+  switch (key.asymmetricKeyType) {
+    case 'ec':
+      if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+        throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', `EC key on curve ${String(key.asymmetricKeyDetails?.namedCurve)} (only P-256)`);
+      }
+      return 'ecdsa-p256';
+    case 'ed25519':
+      return 'ed25519';
+    case 'rsa':
+      return 'rsa';
+    case 'rsa-pss': {
+      const hash = key.asymmetricKeyDetails?.hashAlgorithm;
+      // RFC 4055: a key with PSS parameters may only be used with their hash.
+      if (hash !== undefined && hash !== 'sha256')
+        throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', `RSASSA-PSS key restricted to ${hash}`);
+      return 'rsa-pss';
+    }
+    default:
+      throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', `key type ${String(key.asymmetricKeyType)}`);
+  }
+}
+
+class NodeSigner implements Signer {
+  readonly keyType: KeyType;
+  readonly schemes: readonly SignatureScheme[];
+  readonly publicKey: Uint8Array;
+  constructor(private readonly key: KeyObject) {
+    if (key.type !== 'private') throw new CryptoError('ERR_INVALID_PRIVATE_KEY', `a ${key.type} key cannot sign`);
+    this.keyType = keyTypeOf(key);
+    if (this.keyType === 'ecdsa-p256' && !isP256PrivateKey(fromB64url(key.export({ format: 'jwk' }).d))) {
+      throw new CryptoError('ERR_INVALID_PRIVATE_KEY', 'P-256 private key is not a scalar in 1..n-1');
+    }
+    this.schemes = SCHEMES_BY_KEY_TYPE[this.keyType];
+    this.publicKey = toBytes(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  }
+  sign(scheme: SignatureScheme, message: Uint8Array): Uint8Array {
+    checkSignerScheme(this.keyType, scheme);
+    switch (this.keyType) {
+      case 'ed25519':
+        return toBytes(cryptoSign(null, message, this.key));
+      case 'ecdsa-p256':
+        return toBytes(cryptoSign('sha256', message, { key: this.key, dsaEncoding: 'der' }));
+      case 'rsa':
+      case 'rsa-pss':
+        return toBytes(cryptoSign('sha256', message, { key: this.key, ...PSS_SHA256 }));
+      default: {
+        const never: never = this.keyType;
+        throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', String(never));
+      }
+    }
+  }
+}
+
+function invalidPrivateKey(e: unknown): CryptoError {
+  return e instanceof CryptoError ? e : new CryptoError('ERR_INVALID_PRIVATE_KEY', e instanceof Error ? e.message : String(e));
+}
+
+function nodeSigner(key: RawPrivateKey): Signer {
+  let keyObject: KeyObject;
+  try {
+    switch (key.type) {
+      case 'ecdsa-p256':
+        // OpenSSL imports a zero or out-of-range scalar without complaint: check it here.
+        if (!isP256PrivateKey(key.privateKey))
+          throw new CryptoError('ERR_INVALID_PRIVATE_KEY', 'P-256 private key is not a 32-byte scalar in 1..n-1');
+        keyObject = p256PrivateKeyObject(key.privateKey);
+        break;
+      case 'ed25519':
+        if (!(key.privateKey instanceof Uint8Array) || key.privateKey.length !== 32)
+          throw new CryptoError('ERR_INVALID_PRIVATE_KEY', 'Ed25519 seed is not 32 bytes');
+        keyObject = okpPrivateKey('Ed25519', key.privateKey);
+        break;
+      case 'rsa': {
+        const jwk: JsonWebKey = { kty: 'RSA', n: b64url(key.n), e: b64url(key.e), d: b64url(key.d), p: b64url(key.p), q: b64url(key.q) };
+        Object.assign(jwk, { dp: b64url(key.dp), dq: b64url(key.dq), qi: b64url(key.qi) });
+        keyObject = createPrivateKey({ key: jwk, format: 'jwk' });
+        break;
+      }
+      default: {
+        const never: never = key;
+        throw new CryptoError('ERR_INVALID_PRIVATE_KEY', `unknown key type ${String((never as { type?: unknown }).type)}`);
+      }
+    }
+    return new NodeSigner(keyObject);
+  } catch (e) {
+    throw invalidPrivateKey(e);
+  }
+}
+
+/** The last public key imported: a client verifying the same server certificate again skips the import. */
+interface CachedKey {
+  readonly spki: Uint8Array;
+  readonly key: KeyObject;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+class NodeVerifier implements SignatureVerifier {
+  private cached: CachedKey | null = null;
+
+  verify(scheme: SignatureScheme, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    checkScheme(scheme);
+    const info = readSubjectPublicKeyInfo(publicKey);
+    if (info.kind === 'unsupported') throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', `public key algorithm ${info.algorithm}`);
+    if (!SCHEMES_BY_KEY_TYPE[info.kind].includes(scheme))
+      throw new CryptoError('ERR_KEY_SCHEME_MISMATCH', `a ${info.kind} key cannot verify ${scheme}`);
+    if (info.kind === 'rsa' || info.kind === 'rsa-pss') {
+      // The same size limits as the portable provider, so both accept the same keys.
+      checkRsaPublicKey(info.n, info.e);
+      if (info.kind === 'rsa-pss' && info.hash !== null && info.hash !== 'sha256') {
+        throw new CryptoError('ERR_KEY_SCHEME_MISMATCH', `RSASSA-PSS key restricted to ${info.hash}`);
+      }
+    }
+    const key = this.importKey(publicKey, info);
+    try {
+      switch (info.kind) {
+        case 'ecdsa-p256':
+          return cryptoVerify('sha256', message, { key, dsaEncoding: 'der' }, signature);
+        case 'ed25519':
+          return cryptoVerify(null, message, key, signature);
+        case 'rsa':
+        case 'rsa-pss':
+          return cryptoVerify('sha256', message, { key, ...PSS_SHA256 }, signature);
+        default: {
+          const never: never = info;
+          throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', String(never));
+        }
+      }
+    } catch (e) {
+      if (e instanceof CryptoError) throw e;
+      // OpenSSL raises on some malformed signatures (bad DER): that is a bad signature.
+      return false;
+    }
+  }
+
+  private importKey(spki: Uint8Array, info: ReturnType<typeof readSubjectPublicKeyInfo>): KeyObject {
+    const cached = this.cached;
+    if (cached !== null && sameBytes(cached.spki, spki)) return cached.key;
+    let key: KeyObject;
+    try {
+      switch (info.kind) {
+        case 'ecdsa-p256':
+          key = createPublicKey({
+            key: { kty: 'EC', crv: 'P-256', x: b64url(info.point.subarray(1, 33)), y: b64url(info.point.subarray(33)) },
+            format: 'jwk',
+          });
+          break;
+        case 'ed25519':
+          key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(info.key) }, format: 'jwk' });
+          break;
+        case 'rsa':
+          key = createPublicKey({ key: { kty: 'RSA', n: b64url(info.n), e: b64url(info.e) }, format: 'jwk' });
+          break;
+        default:
+          // JWK has no RSASSA-PSS key type: import the SubjectPublicKeyInfo itself.
+          key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+      }
+    } catch (e) {
+      throw new CryptoError('ERR_INVALID_PUBLIC_KEY', e instanceof Error ? e.message : String(e));
+    }
+    this.cached = { spki: spki.slice(), key };
+    return key;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// keys and certificates from PEM / DER
+
+export interface LoadPrivateKeyOptions {
+  /** Passphrase of an encrypted PEM or PKCS#8 key. */
+  readonly passphrase?: string;
+}
+
+/** PEM text anywhere in the bytes ("-----BEGIN "): PEM files may start with comments ("Bag Attributes"...). */
+function looksLikePem(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('-----BEGIN ', 0, 'latin1');
+}
+
+/**
+ * A {@link Signer} from a private key file: PEM text (PKCS#8, PKCS#1 "RSA PRIVATE KEY", SEC1 "EC
+ * PRIVATE KEY", encrypted PKCS#8 with `passphrase`) or DER bytes (PKCS#8, PKCS#1 or SEC1). Supported
+ * keys: P-256, Ed25519, RSA and RSASSA-PSS (SHA-256). Raises `ERR_INVALID_PRIVATE_KEY` or
+ * `ERR_UNSUPPORTED_ALGORITHM`.
+ */
+export function loadPrivateKey(key: string | Uint8Array, options: LoadPrivateKeyOptions = {}): Signer {
+  const pass = options.passphrase === undefined ? {} : { passphrase: options.passphrase };
+  let keyObject: KeyObject | undefined;
+  let firstError: unknown;
+  try {
+    if (typeof key === 'string' || looksLikePem(key)) {
+      keyObject = createPrivateKey({ key: typeof key === 'string' ? key : Buffer.from(key), format: 'pem', ...pass });
+    } else {
+      for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+        try {
+          keyObject = createPrivateKey({ key: Buffer.from(key), format: 'der', type, ...pass });
+          break;
+        } catch (e) {
+          firstError ??= e;
+        }
+      }
+    }
+  } catch (e) {
+    firstError = e;
+  }
+  if (keyObject === undefined) throw invalidPrivateKey(firstError ?? new Error('no key'));
+  try {
+    return new NodeSigner(keyObject);
+  } catch (e) {
+    throw invalidPrivateKey(e);
+  }
+}
+
+/** A {@link Signer} from a node:crypto private KeyObject. */
+export function signerFromKeyObject(key: KeyObject): Signer {
+  try {
+    return new NodeSigner(key);
+  } catch (e) {
+    throw invalidPrivateKey(e);
+  }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g;
+
+/**
+ * The DER certificates of a PEM file, in file order (leaf first, as TLS sends them: RFC 8446 section
+ * 4.4.2). A Uint8Array that is not PEM text is taken as one DER certificate. Each certificate is
+ * parsed by node:crypto's X509Certificate, so a broken one raises `ERR_INVALID_CERTIFICATE` here,
+ * not in the middle of a handshake. Raises the same when the input holds no certificate.
+ */
+export function loadCertificateChain(pem: string | Uint8Array): Uint8Array[] {
+  const ders: Uint8Array[] = [];
+  if (typeof pem !== 'string' && !looksLikePem(pem)) {
+    ders.push(pem.slice());
+  } else {
+    const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('latin1');
+    for (const m of text.matchAll(PEM_CERTIFICATE)) ders.push(toBytes(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')));
+  }
+  if (ders.length === 0) throw new CryptoError('ERR_INVALID_CERTIFICATE', 'no certificate found');
+  for (const der of ders) parseCertificate(der);
+  return ders;
+}
+
+function parseCertificate(der: Uint8Array): X509Certificate {
+  try {
+    return new X509Certificate(der);
+  } catch (e) {
+    throw new CryptoError('ERR_INVALID_CERTIFICATE', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** The DER SubjectPublicKeyInfo of a DER certificate, through node:crypto's X509Certificate. */
+export function certificateSubjectPublicKeyInfo(certificate: Uint8Array): Uint8Array {
+  return toBytes(parseCertificate(certificate).publicKey.export({ type: 'spki', format: 'der' }));
+}
+
 /** The provider on `node:crypto`. */
 export function createNodeProvider(options: NodeProviderOptions = {}): CryptoProvider {
   const random = options.random === undefined ? nodeRandom : checkedRandom(options.random);
@@ -245,5 +657,17 @@ export function createNodeProvider(options: NodeProviderOptions = {}): CryptoPro
       return okm;
     },
     random,
+    createHash(alg) {
+      checkHash(alg);
+      return new NodeHashContext(alg, createHash(alg));
+    },
+    generateKeyShare(group: NamedGroup) {
+      checkGroup(group);
+      return group === 'x25519'
+        ? new NodeX25519KeyShare(okpPrivateKey('X25519', random(32)))
+        : new NodeP256KeyShare(p256PrivateKey(random));
+    },
+    createSigner: (key: RawPrivateKey) => nodeSigner(key),
+    signatureVerifier: new NodeVerifier(),
   };
 }

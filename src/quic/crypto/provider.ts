@@ -17,10 +17,12 @@
  * plain byte arrays. Randomness is an input (DESIGN.md): every provider takes an
  * injectable `random(n)` source so a test can replay a connection bit for bit.
  *
- * Key exchange and signatures for the TLS 1.3 handshake are typed below as
- * optional members marked "later"; no provider implements them yet.
+ * The TLS 1.3 handshake adds an incremental transcript hash, (EC)DHE key
+ * exchange on X25519 and P-256, and CertificateVerify signatures (ECDSA P-256,
+ * Ed25519, RSA-PSS). Peer-supplied keys are validated here and failures are a
+ * typed {@link CryptoError}; a wrong signature is simply `false`.
  */
-import { UsageError } from '../../combinators/errors.js';
+import { PullwireError, UsageError } from '../../combinators/errors.js';
 
 /** The three TLS 1.3 cipher suites QUIC v1 and v2 use (RFC 9001 section 5.3; RFC 8446 appendix B.4). */
 export type CipherSuite = 'TLS_AES_128_GCM_SHA256' | 'TLS_AES_256_GCM_SHA384' | 'TLS_CHACHA20_POLY1305_SHA256';
@@ -147,38 +149,153 @@ export interface HeaderProtection {
   mask(sample: Uint8Array): Uint8Array;
 }
 
-/** Later (TLS 1.3 handshake): named groups for key exchange (RFC 8446 section 4.2.7). Not implemented yet. */
+// ---------------------------------------------------------------------------------------------------
+// TLS 1.3 handshake crypto: transcript hash, key exchange, signatures
+
+/**
+ * Typed failures of the handshake crypto. Every one is caused by bytes from the peer or by key
+ * material the caller loaded, never by API misuse (that is a `UsageError`). The TLS layer turns them
+ * into alerts (tls/errors.ts): a bad key share is `illegal_parameter` (RFC 8446 section 4.2.8), a
+ * certificate key that does not fit the signature scheme is `illegal_parameter` too, a malformed
+ * certificate or key `bad_certificate`, a key type this provider does not handle `unsupported_certificate`.
+ */
+export const CRYPTO_ERROR_CODES = {
+  ERR_INVALID_KEY_SHARE:
+    'a peer key share has the wrong length, is not a point of the curve, or gives an all-zero shared secret (RFC 8446 sections 4.2.8.2, 7.4)',
+  ERR_INVALID_PUBLIC_KEY: 'a public key (DER SubjectPublicKeyInfo) is malformed, or its value is out of range',
+  ERR_INVALID_PRIVATE_KEY: 'a private key given to the provider cannot be loaded (bad PEM/DER, wrong length or value, wrong passphrase)',
+  ERR_INVALID_CERTIFICATE: 'a certificate is not a well-formed DER X.509 certificate',
+  ERR_KEY_SCHEME_MISMATCH: 'the public or private key cannot be used with the requested signature scheme',
+  ERR_UNSUPPORTED_ALGORITHM: 'this provider does not implement the algorithm (for example RSA signing in the portable provider)',
+} as const;
+
+export type CryptoErrorCode = keyof typeof CRYPTO_ERROR_CODES;
+
+/** A handshake-crypto failure with a stable {@link CryptoErrorCode}. */
+export class CryptoError extends PullwireError {
+  declare readonly code: CryptoErrorCode;
+  constructor(code: CryptoErrorCode, detail: string) {
+    super(code, `${CRYPTO_ERROR_CODES[code]}: ${detail}`);
+  }
+}
+
+/**
+ * An incremental hash (RFC 8446 section 4.4.1: the transcript hash is updated message by message,
+ * and TLS reads intermediate values of it: after ServerHello, after the server Finished...).
+ */
+export interface HashContext {
+  readonly algorithm: HashAlgorithm;
+  update(data: Uint8Array): void;
+  /** The digest of everything so far. Non-destructive: it finishes a copy, the context stays usable. */
+  digest(): Uint8Array;
+  /** An independent context with the same state (for "the transcript plus one more message"). */
+  clone(): HashContext;
+}
+
+/** Key exchange groups the providers implement (RFC 8446 section 4.2.7). Other groups are named in the TLS tables only. */
 export type NamedGroup = 'x25519' | 'secp256r1';
 
-/** Later (TLS 1.3 handshake): an ephemeral key share. Not implemented yet. */
+/** The length of a KeyShareEntry.key_exchange per group (RFC 8446 section 4.2.8.2: X25519 32 bytes, P-256 uncompressed 65). */
+export const KEY_SHARE_LENGTH: Readonly<Record<NamedGroup, number>> = Object.freeze({ x25519: 32, secp256r1: 65 });
+
+/**
+ * An ephemeral (EC)DHE key pair for one handshake. Its private key never leaves the object.
+ */
 export interface KeyShare {
   readonly group: NamedGroup;
-  /** The public value as sent in a KeyShareEntry (RFC 8446 section 4.2.8). */
+  /**
+   * The public value as sent in a KeyShareEntry (RFC 8446 section 4.2.8.2): the 32-byte X25519 public
+   * key, or the 65-byte uncompressed P-256 point `04 || X || Y`.
+   */
   readonly publicKey: Uint8Array;
-  /** The shared secret with the peer's public value; `null` if that value is invalid. */
-  deriveSecret(peerPublicKey: Uint8Array): Uint8Array | null;
+  /**
+   * The (EC)DHE shared secret with the peer's public value (RFC 8446 section 7.4): the 32-byte X25519
+   * output, or the 32-byte X coordinate of the P-256 shared point. Validates the peer value first, as
+   * RFC 8446 section 4.2.8.2 requires: a wrong length, a P-256 value that is not an uncompressed point
+   * on the curve, or an X25519 result of all zeros (section 7.4.2) raise a {@link CryptoError} with code
+   * `ERR_INVALID_KEY_SHARE` (the TLS layer answers with an `illegal_parameter` alert).
+   */
+  deriveSecret(peerPublicKey: Uint8Array): Uint8Array;
 }
 
-/** Later (TLS 1.3 handshake): signature schemes for CertificateVerify (RFC 8446 section 4.2.3). Not implemented yet. */
-export type SignatureScheme = 'ecdsa_secp256r1_sha256' | 'rsa_pss_rsae_sha256' | 'rsa_pss_pss_sha256' | 'ed25519';
+/**
+ * Signature schemes the providers implement for CertificateVerify (RFC 8446 section 4.2.3). Only the
+ * SHA-256 variants: they are the ones QUIC deployments use, and the TLS tables name the others.
+ */
+export type SignatureScheme = 'ecdsa_secp256r1_sha256' | 'ed25519' | 'rsa_pss_rsae_sha256' | 'rsa_pss_pss_sha256';
 
-/** Later (TLS 1.3 handshake): a private key able to sign. Not implemented yet. */
+/** Every {@link SignatureScheme}, in our order of preference. */
+export const SIGNATURE_SCHEMES_SUPPORTED: readonly SignatureScheme[] = Object.freeze([
+  'ecdsa_secp256r1_sha256',
+  'ed25519',
+  'rsa_pss_rsae_sha256',
+  'rsa_pss_pss_sha256',
+]);
+
+/**
+ * Kinds of signing keys: a P-256 key, an Ed25519 key, an RSA key with the rsaEncryption OID (signs
+ * `rsa_pss_rsae_*`), or an RSA key with the RSASSA-PSS OID (signs `rsa_pss_pss_*`; RFC 8446 section 4.2.3).
+ */
+export type KeyType = 'ecdsa-p256' | 'ed25519' | 'rsa' | 'rsa-pss';
+
+/** The schemes a key of each type can produce (RFC 8446 section 4.2.3). */
+export const SCHEMES_BY_KEY_TYPE: Readonly<Record<KeyType, readonly SignatureScheme[]>> = Object.freeze({
+  'ecdsa-p256': Object.freeze(['ecdsa_secp256r1_sha256'] as const),
+  ed25519: Object.freeze(['ed25519'] as const),
+  rsa: Object.freeze(['rsa_pss_rsae_sha256'] as const),
+  'rsa-pss': Object.freeze(['rsa_pss_pss_sha256'] as const),
+});
+
+/**
+ * A private key given as raw values, accepted by every provider (the portable one takes no PEM/DER:
+ * decode those with your platform, or use the Node provider's `loadPrivateKey`).
+ *
+ * - `ecdsa-p256`: the 32-byte big-endian private scalar.
+ * - `ed25519`: the 32-byte seed (RFC 8032 section 5.1.5 "private key").
+ * - `rsa`: the RSA private key components, big-endian unsigned integers (RFC 8017 section 3.2). Only the
+ *   Node provider signs with RSA; the portable provider raises `ERR_UNSUPPORTED_ALGORITHM`.
+ */
+export type RawPrivateKey =
+  | { readonly type: 'ecdsa-p256'; readonly privateKey: Uint8Array }
+  | { readonly type: 'ed25519'; readonly privateKey: Uint8Array }
+  | {
+      readonly type: 'rsa';
+      readonly n: Uint8Array;
+      readonly e: Uint8Array;
+      readonly d: Uint8Array;
+      readonly p: Uint8Array;
+      readonly q: Uint8Array;
+      readonly dp: Uint8Array;
+      readonly dq: Uint8Array;
+      readonly qi: Uint8Array;
+    };
+
+/** A private key able to produce CertificateVerify signatures. */
 export interface Signer {
-  readonly scheme: SignatureScheme;
-  sign(message: Uint8Array): Uint8Array;
+  readonly keyType: KeyType;
+  /** The schemes this key can sign with (see {@link SCHEMES_BY_KEY_TYPE}). */
+  readonly schemes: readonly SignatureScheme[];
+  /** The matching public key as a DER SubjectPublicKeyInfo (what a certificate for this key carries). */
+  readonly publicKey: Uint8Array;
+  /**
+   * Signs `message` (the whole CertificateVerify content of RFC 8446 section 4.4.3; hashing is part of
+   * the scheme). ECDSA signatures are DER-encoded `ECDSA-Sig-Value`s (section 4.2.3); RSA-PSS uses MGF1
+   * with the same hash and a salt as long as the hash. Raises `ERR_KEY_SCHEME_MISMATCH` for a scheme
+   * not in `schemes`.
+   */
+  sign(scheme: SignatureScheme, message: Uint8Array): Uint8Array;
 }
 
-/** Later (TLS 1.3 handshake): verifies a signature with a public key taken from a certificate. Not implemented yet. */
+/** Verifies CertificateVerify signatures with a public key taken from a certificate. */
 export interface SignatureVerifier {
-  /** `true` if `signature` over `message` is valid for `publicKey` (DER SubjectPublicKeyInfo). */
+  /**
+   * `true` when `signature` is a valid `scheme` signature of `message` under `publicKey` (a DER
+   * SubjectPublicKeyInfo), `false` when it is not (a wrong or malformed signature: RFC 8446 section
+   * 4.4.3 answers with `decrypt_error`). Raises a {@link CryptoError} when the key itself is the
+   * problem: `ERR_INVALID_PUBLIC_KEY` (malformed), `ERR_KEY_SCHEME_MISMATCH` (an Ed25519 key with an
+   * ECDSA scheme, an rsaEncryption key with `rsa_pss_pss_sha256`...), `ERR_UNSUPPORTED_ALGORITHM`.
+   */
   verify(scheme: SignatureScheme, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-}
-
-/** Later (TLS 1.3 handshake): an incremental hash for the transcript (RFC 8446 section 4.4.1). Not implemented yet. */
-export interface HashContext {
-  update(data: Uint8Array): void;
-  /** The digest of everything so far; the context stays usable. */
-  digest(): Uint8Array;
 }
 
 /** A source of random bytes. Must return exactly `n` fresh bytes. */
@@ -187,7 +304,8 @@ export type RandomSource = (n: number) => Uint8Array;
 /**
  * Everything QUIC needs from cryptography. Two implementations exist: the
  * portable default on @noble/* (`./noble.js`) and a faster one on `node:crypto`
- * (`./node.js`). Both must produce byte-identical results.
+ * (`./node.js`). Both must produce byte-identical results (signatures aside:
+ * ECDSA and RSA-PSS signatures are randomized, see the providers' docs).
  */
 export interface CryptoProvider {
   /** For logs and benchmarks, e.g. `"noble"`, `"node"`. */
@@ -205,12 +323,18 @@ export interface CryptoProvider {
   /** `n` random bytes from the provider's (injectable) source. */
   random(n: number): Uint8Array;
 
-  /** Later (TLS 1.3): incremental transcript hash. */
-  readonly createHash?: (alg: HashAlgorithm) => HashContext;
-  /** Later (TLS 1.3): generate an ephemeral key share for `group`, using `random`. */
-  readonly generateKeyShare?: (group: NamedGroup) => KeyShare;
-  /** Later (TLS 1.3): CertificateVerify signature checks. */
-  readonly signatureVerifier?: SignatureVerifier;
+  /** An incremental hash for the TLS transcript (see {@link HashContext}). */
+  createHash(alg: HashAlgorithm): HashContext;
+  /**
+   * A fresh ephemeral key pair for `group`. The private key is drawn from `random` (32 bytes; for
+   * P-256 draws repeat until the value is a valid scalar in 1..n-1), so a seeded random source gives
+   * the same key share in every provider.
+   */
+  generateKeyShare(group: NamedGroup): KeyShare;
+  /** A signing key from raw values (see {@link RawPrivateKey}). Raises `ERR_INVALID_PRIVATE_KEY` or `ERR_UNSUPPORTED_ALGORITHM`. */
+  createSigner(key: RawPrivateKey): Signer;
+  /** CertificateVerify signature checks (see {@link SignatureVerifier}). */
+  readonly signatureVerifier: SignatureVerifier;
 }
 
 /** Output length of each hash. */
@@ -361,4 +485,77 @@ export function checkedRandom(source: RandomSource): RandomSource {
     if (!(out instanceof Uint8Array) || out.length !== n) throw new UsageError(`random source returned ${out?.length} bytes, ${n} asked`);
     return out;
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// helpers shared by the providers' handshake crypto
+
+/** The order n of the P-256 group (FIPS 186-4 D.1.2.3 / SEC 2 2.4.2). */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** Most draws `p256PrivateKey` makes before giving up: each is below n with probability > 1 - 2^-32. */
+const P256_MAX_DRAWS = 64;
+
+function bigintOf(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+/** Whether `k` is a P-256 private scalar: 32 big-endian bytes in 1..n-1. */
+export function isP256PrivateKey(k: unknown): k is Uint8Array {
+  if (!(k instanceof Uint8Array) || k.length !== 32) return false;
+  const v = bigintOf(k);
+  return v > 0n && v < P256_ORDER;
+}
+
+/**
+ * A P-256 private scalar from `random`: 32-byte draws until one is in 1..n-1 (rejection sampling, so
+ * every provider turns the same random bytes into the same key). A source that keeps returning
+ * out-of-range values is broken: `UsageError`.
+ */
+export function p256PrivateKey(random: RandomSource): Uint8Array {
+  for (let i = 0; i < P256_MAX_DRAWS; i++) {
+    const k = random(32);
+    if (isP256PrivateKey(k)) return k;
+  }
+  throw new UsageError(`random source gave no valid P-256 scalar in ${P256_MAX_DRAWS} draws`);
+}
+
+/** Validates a group name (it may come from untyped callers). */
+export function checkGroup(group: NamedGroup): void {
+  if (group !== 'x25519' && group !== 'secp256r1') throw new UsageError(`unsupported key exchange group ${String(group)}`);
+}
+
+/**
+ * The checks RFC 8446 section 4.2.8.2 asks for that do not need curve arithmetic: the exact length,
+ * and for P-256 the uncompressed form (`legacy_form = 4`; compressed points are not allowed in TLS 1.3).
+ */
+export function checkKeySharePublic(group: NamedGroup, peer: Uint8Array): void {
+  const want = KEY_SHARE_LENGTH[group];
+  if (peer.length !== want) throw new CryptoError('ERR_INVALID_KEY_SHARE', `${group} key share of ${peer.length} bytes, ${want} expected`);
+  if (group === 'secp256r1' && peer[0] !== 0x04) {
+    throw new CryptoError('ERR_INVALID_KEY_SHARE', `secp256r1 key share does not start with 0x04 (uncompressed form)`);
+  }
+}
+
+/** RFC 8446 section 7.4.2: an all-zero X25519 output means the peer sent a low-order point; abort. */
+export function checkSharedSecret(group: NamedGroup, secret: Uint8Array): Uint8Array {
+  let acc = 0;
+  for (const b of secret) acc |= b;
+  if (acc === 0) throw new CryptoError('ERR_INVALID_KEY_SHARE', `${group} shared secret is all zeros (low-order peer point)`);
+  return secret;
+}
+
+/** Raises `ERR_KEY_SCHEME_MISMATCH` unless `scheme` is one a key of `keyType` signs with. */
+export function checkSignerScheme(keyType: KeyType, scheme: SignatureScheme): void {
+  if (!SCHEMES_BY_KEY_TYPE[keyType].includes(scheme)) {
+    throw new CryptoError('ERR_KEY_SCHEME_MISMATCH', `a ${keyType} key cannot sign ${String(scheme)}`);
+  }
+}
+
+/** Validates a scheme name (it may come from untyped callers). */
+export function checkScheme(scheme: SignatureScheme): void {
+  if (!SIGNATURE_SCHEMES_SUPPORTED.includes(scheme))
+    throw new CryptoError('ERR_UNSUPPORTED_ALGORITHM', `signature scheme ${String(scheme)}`);
 }

@@ -1,0 +1,119 @@
+/**
+ * pullwire/quic/tls: the TLS 1.3 handshake layer of the QUIC engine (RFC 8446, RFC 9001).
+ *
+ * Stage 1 (this module so far): handshake message codecs and extensions, the streaming message framer,
+ * the key schedule and transcript, CertificateVerify content, typed alerts and the code point tables.
+ * The client and server state machines build on these.
+ */
+export {
+  HANDSHAKE_TYPES,
+  EXTENSION_TYPES,
+  ALERTS,
+  NAMED_GROUPS,
+  SIGNATURE_SCHEMES,
+  CIPHER_SUITE_CODES,
+  TLS13,
+  LEGACY_VERSION,
+  HELLO_RETRY_REQUEST_RANDOM,
+  DOWNGRADE_TLS12,
+  DOWNGRADE_TLS11,
+  PSK_KEY_EXCHANGE_MODES,
+  SERVER_NAME_HOST_NAME,
+  CERTIFICATE_VERIFY_CONTEXT,
+  handshakeTypeName,
+  extensionTypeName,
+  alertName,
+  namedGroupName,
+  supportedGroup,
+  signatureSchemeName,
+  supportedSignatureScheme,
+  cipherSuiteName,
+  supportedCipherSuite,
+} from './constants.js';
+export type {
+  HandshakeTypeName,
+  ExtensionTypeName,
+  ExtensionContext,
+  AlertName,
+  NamedGroupName,
+  SignatureSchemeName,
+  CipherSuiteName,
+} from './constants.js';
+export { TlsAlertError, toTlsAlert, alertForCryptoError } from './errors.js';
+export { extensionBlock, writeExtensionBlock, extensionCode, extensionAllowedIn, findExtension } from './extensions.js';
+export type {
+  Extension,
+  ExtensionsOf,
+  OpaqueExtension,
+  ServerName,
+  ServerNameList,
+  ServerNameAck,
+  SupportedGroups,
+  SignatureAlgorithms,
+  SignatureAlgorithmsCert,
+  Alpn,
+  QuicTransportParameters,
+  PskKeyExchangeModes,
+  PskIdentity,
+  OfferedPsks,
+  SelectedPsk,
+  EarlyDataIndication,
+  EarlyDataTicket,
+  Cookie,
+  SupportedVersionsList,
+  SelectedVersion,
+  KeyShareEntry,
+  KeyShareClientHello,
+  KeyShareServerHello,
+  KeyShareHelloRetryRequest,
+  ClientHelloExtension,
+  ServerHelloExtension,
+  HelloRetryRequestExtension,
+  EncryptedExtensionsExtension,
+  CertificateRequestExtension,
+  CertificateEntryExtension,
+  NewSessionTicketExtension,
+} from './extensions.js';
+export {
+  HANDSHAKE_HEADER_LENGTH,
+  decodeHandshake,
+  decodeHandshakeBody,
+  encodeHandshake,
+  writeHandshake,
+  writeHandshakeBody,
+  handshakeTypeOf,
+  handshakeTypeNameOf,
+  bindersLength,
+  truncateClientHello,
+  fillBinders,
+} from './messages.js';
+export type {
+  HandshakeMessage,
+  ClientHello,
+  ServerHello,
+  HelloRetryRequest,
+  EncryptedExtensions,
+  CertificateRequest,
+  CertificateEntry,
+  Certificate,
+  CertificateVerify,
+  Finished,
+  NewSessionTicket,
+  DecodeOptions,
+} from './messages.js';
+export { HandshakeFramer } from './framer.js';
+export type { FramedMessage, HandshakeFramerOptions } from './framer.js';
+export {
+  KeySchedule,
+  Transcript,
+  deriveSecret,
+  finishedKey,
+  finishedVerifyData,
+  verifyFinished,
+  constantTimeEqual,
+  resumptionPsk,
+  exportKeyingMaterial,
+  tlsTrafficKeys,
+  certificateVerifyContent,
+} from './key-schedule.js';
+export type { PskKind, KeyScheduleStage } from './key-schedule.js';
