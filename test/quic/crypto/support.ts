@@ -7,7 +7,12 @@ import { createNodeProvider } from '../../../src/quic/crypto/node.js';
 import type { CipherSuite, CryptoProvider } from '../../../src/quic/crypto/provider.js';
 
 /** Every provider must pass every test. */
-export const PROVIDERS: readonly CryptoProvider[] = [createNobleProvider(), createNodeProvider()];
+// The Node provider twice: with its default (portable) header protection and with node:crypto's.
+export const PROVIDERS: readonly CryptoProvider[] = [
+  createNobleProvider(),
+  createNodeProvider(),
+  createNodeProvider({ headerProtection: 'node' }),
+];
 
 export const SUITES: readonly CipherSuite[] = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
 
