@@ -174,10 +174,10 @@ function digestNumbers(xs: readonly number[]): number {
 const VARINTS = 1_000_000;
 
 const varintComplete = digestCase(
-  'varint-complete',
+  'varint-complete-each',
   'M varints/s',
   0.6,
-  `${VARINTS / 1e6}M mixed 1/2/4/8-byte varints in one buffer; ours: runComplete(varint, src) in a loop over Source.complete(buf), each value to a consumer; anchor: DataView loop, same consumer`,
+  `same input, one value at a time through the generic driver; ours: runComplete(varint, src) in a loop over Source.complete(buf), each value to a consumer; anchor: DataView loop, same consumer`,
   () => {
     const d = makeVarints(VARINTS, 1);
     return {
@@ -198,10 +198,10 @@ const varintComplete = digestCase(
 );
 
 const varintCompleteArray = digestCase(
-  'varint-complete-array',
+  'varint-complete',
   'M varints/s',
   0.6,
-  `same input; ours: parse(manyUntilEnd(varint), buf) -> number[]; anchor: DataView loop pushing into number[] (digest of the array included on both sides)`,
+  `${VARINTS / 1e6}M mixed 1/2/4/8-byte varints in one buffer, decoded in complete mode; ours: parse(manyUntilEnd(varint), buf) -> number[]; anchor: DataView loop pushing into number[] (digest of the array included on both sides)`,
   () => {
     const d = makeVarints(VARINTS, 1);
     const many = manyUntilEnd(varint);
