@@ -1,9 +1,10 @@
 /**
  * pullwire/quic/tls: the TLS 1.3 handshake layer of the QUIC engine (RFC 8446, RFC 9001).
  *
- * Stage 1 (this module so far): handshake message codecs and extensions, the streaming message framer,
- * the key schedule and transcript, CertificateVerify content, typed alerts and the code point tables.
- * The client and server state machines build on these.
+ * Handshake message codecs and extensions, the streaming message framer, the key schedule and
+ * transcript, CertificateVerify content, typed alerts and the code point tables; and on them the
+ * sans-I/O client and server state machines ({@link TlsClient}, {@link TlsServer}). The Node
+ * certificate verifier is in `./node.js` (not re-exported here: it imports node:crypto).
  */
 export {
   HANDSHAKE_TYPES,
@@ -117,3 +118,8 @@ export {
   certificateVerifyContent,
 } from './key-schedule.js';
 export type { PskKind, KeyScheduleStage } from './key-schedule.js';
+export { TlsClient } from './client.js';
+export type { TlsClientOptions, ClientState, CertificateVerifier } from './client.js';
+export { TlsServer } from './server.js';
+export type { TlsServerOptions, ServerState } from './server.js';
+export type { EncryptionLevel, HandshakeOutput } from './handshake.js';

@@ -1,0 +1,153 @@
+/**
+ * What the client and server state machines share: the sans-I/O surface (bytes in per encryption
+ * level, a queue of outputs), the per-level framers, and the failure latch.
+ *
+ * QUIC carries the handshake in CRYPTO frames at three levels (RFC 9001 section 4.1.4): Initial
+ * (ClientHello, ServerHello), Handshake (EncryptedExtensions ... Finished) and 1-RTT (post-handshake
+ * messages such as NewSessionTicket). The QUIC layer feeds each level's CRYPTO stream, in order, to
+ * {@link HandshakeMachine.receive} and drains {@link HandshakeMachine.takeOutputs}.
+ */
+import type { CipherSuite } from '../crypto/provider.js';
+import { TlsAlertError, toTlsAlert } from './errors.js';
+import { HandshakeFramer, type FramedMessage } from './framer.js';
+import { decodeHandshake, type HandshakeMessage } from './messages.js';
+
+/** A QUIC encryption level that carries CRYPTO data (0-RTT carries none, RFC 9001 section 4.1.4). */
+export type EncryptionLevel = 'initial' | 'handshake' | 'application';
+
+/** What a state machine asks the QUIC layer to do, in order. */
+export type HandshakeOutput =
+  /** Send `data` in CRYPTO frames at `level`. */
+  | { readonly type: 'send'; readonly level: EncryptionLevel; readonly data: Uint8Array }
+  /** Install packet protection for `level` and `direction` from this traffic secret (RFC 9001 section 5.1). */
+  | {
+      readonly type: 'keys';
+      readonly level: 'handshake' | 'application';
+      readonly direction: 'read' | 'write';
+      readonly suite: CipherSuite;
+      readonly secret: Uint8Array;
+    }
+  /** The negotiated application protocol (RFC 7301; mandatory in QUIC, RFC 9001 section 8.1). */
+  | { readonly type: 'alpn'; readonly protocol: string }
+  /** The peer's quic_transport_parameters extension body, for the QUIC layer to decode (RFC 9001 section 8.2). */
+  | { readonly type: 'peer-transport-parameters'; readonly bytes: Uint8Array }
+  /** The handshake is complete (RFC 9001 section 4.1.1). */
+  | { readonly type: 'complete' };
+
+const ASCII = new TextEncoder();
+const FROM_ASCII = new TextDecoder();
+
+/** ALPN protocol ids as wire bytes. */
+export function alpnBytes(protocols: readonly string[]): Uint8Array[] {
+  return protocols.map((p) => ASCII.encode(p));
+}
+
+export function alpnString(protocol: Uint8Array): string {
+  return FROM_ASCII.decode(protocol);
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The common engine: frames each level's bytes into messages and hands them, decoded, to
+ * {@link HandshakeMachine.handle}, which the role implements. After the first alert every call raises
+ * the same {@link TlsAlertError}: the connection is dead (RFC 8446 section 6.2, fatal alerts).
+ */
+export abstract class HandshakeMachine<S extends string> {
+  private stateValue: S;
+  private failure: TlsAlertError | null = null;
+  private outputs: HandshakeOutput[] = [];
+  private readonly framers: Record<EncryptionLevel, HandshakeFramer> = {
+    initial: new HandshakeFramer(),
+    handshake: new HandshakeFramer(),
+    application: new HandshakeFramer(),
+  };
+  /** Finished length check once the hash is known. */
+  protected hashLength: number | undefined;
+
+  protected constructor(initial: S) {
+    this.stateValue = initial;
+  }
+
+  /** The current state, named after the message expected next. */
+  get state(): S {
+    return this.stateValue;
+  }
+
+  /** The alert the handshake failed with, or null. */
+  get error(): TlsAlertError | null {
+    return this.failure;
+  }
+
+  /**
+   * CRYPTO stream bytes received at `level`, in stream order. Raises a {@link TlsAlertError} (and keeps
+   * raising it) when the peer breaks the protocol; outputs produced before the failure stay queued.
+   */
+  receive(level: EncryptionLevel, data: Uint8Array): void {
+    this.guard(() => {
+      const framer = this.framers[level];
+      for (const m of framer.push(data)) this.dispatch(level, m);
+      // RFC 8446 section 5.1: a message must not span a key change. Once this level is left, a partial
+      // message here can never be completed.
+      if (this.expectedLevel() !== level) framer.checkBoundary();
+    });
+  }
+
+  /** Removes and returns the outputs queued so far. */
+  takeOutputs(): HandshakeOutput[] {
+    const out = this.outputs;
+    this.outputs = [];
+    return out;
+  }
+
+  /** Runs `step`, converting what it raises into the alert to report and latching it. */
+  protected guard(step: () => void): void {
+    if (this.failure !== null) throw this.failure;
+    try {
+      step();
+    } catch (e) {
+      this.failure = toTlsAlert(e, `in state ${this.stateValue}`);
+      throw this.failure;
+    }
+  }
+
+  protected emit(o: HandshakeOutput): void {
+    this.outputs.push(o);
+  }
+
+  /** The one place the state changes. */
+  protected transition(next: S): void {
+    this.stateValue = next;
+  }
+
+  /** The level the next expected message must arrive at (null when nothing more is expected). */
+  protected abstract expectedLevel(): EncryptionLevel | null;
+
+  /** Handles one decoded message in the current state. */
+  protected abstract handle(message: HandshakeMessage, raw: Uint8Array): void;
+
+  private dispatch(level: EncryptionLevel, m: FramedMessage): void {
+    const message = decodeHandshake(m.bytes, this.hashLength === undefined ? {} : { hashLength: this.hashLength });
+    // RFC 9001 section 4.1.3 / 4.1.4: each message belongs to one level; one at another level is as
+    // unexpected as a message out of order.
+    if (this.expectedLevel() !== level) {
+      throw new TlsAlertError('unexpected_message', `${message.type} at level ${level} in state ${this.stateValue}`);
+    }
+    this.handle(message, m.bytes);
+  }
+
+  /** The alert for a message the current state does not expect (RFC 8446 section 6.2). */
+  protected unexpected(message: HandshakeMessage): never {
+    throw new TlsAlertError('unexpected_message', `${message.type} in state ${this.stateValue}`);
+  }
+}
