@@ -89,8 +89,14 @@ export class Source {
    * allocating a Source each time. Positions restart at 0.
    */
   resetComplete(bytes: Uint8Array): this {
-    this.chunks.length = 0;
-    this.chunks.push(bytes);
+    // Truncating with `length = 0` is a runtime call that cost more than a fresh Source;
+    // a Source reused in complete mode always holds exactly one chunk, so overwrite it.
+    const chunks = this.chunks;
+    if (chunks.length === 1) chunks[0] = bytes;
+    else {
+      chunks.length = 0;
+      chunks.push(bytes);
+    }
     this.ci = 0;
     this.dropped = 0;
     this.buf = bytes;
@@ -102,6 +108,8 @@ export class Source {
     this.marks = 0;
     this.needed = 0;
     this.endedFlag = true;
+    // A resumed indexOf scan is keyed on (base, off, ci), which restart at 0: forget the old one.
+    this.scanBase = -1;
     this.updateLim();
     return this;
   }

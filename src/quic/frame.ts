@@ -360,13 +360,48 @@ export function need<T>(v: T | Incomplete, s: Source, what: string): T {
   return v;
 }
 
+/**
+ * A varint of 1, 2 or 4 bytes read straight from the current chunk, or -1
+ * when it is longer or ends at (or past) the chunk's end: the caller then
+ * takes the general path. Frame fields are nearly always such varints, and
+ * this skips a parser call and its INCOMPLETE check per field. Stopping
+ * short of the chunk's end leaves the Source's chunk bookkeeping to the
+ * general path.
+ */
+function varintInChunk(s: Source): number {
+  const b = s.buf;
+  const o = s.off;
+  if (o >= s.lim) return -1;
+  const first = b[o]!;
+  if (first < 0x40) {
+    if (o + 1 >= s.lim) return -1;
+    s.off = o + 1;
+    return first;
+  }
+  if (first < 0x80) {
+    if (o + 2 >= s.lim) return -1;
+    s.off = o + 2;
+    return ((first & 0x3f) << 8) | b[o + 1]!;
+  }
+  if (first < 0xc0) {
+    if (o + 4 >= s.lim) return -1;
+    s.off = o + 4;
+    return (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+  }
+  return -1;
+}
+
 /** @internal A varint, exact (bigint above 2^53 - 1). */
 export function readU62(s: Source): number | bigint {
+  const v = varintInChunk(s);
+  if (v >= 0) return v;
   return need(varint62.readFast(s), s, 'varint');
 }
 
 /** @internal A varint saturated at 2^53 - 1. */
 export function readSaturated(s: Source): number {
+  const f = varintInChunk(s);
+  if (f >= 0) return f;
   const v = need(varint62.readFast(s), s, 'varint');
   return typeof v === 'bigint' ? MAX_SAFE : v;
 }
@@ -537,6 +572,14 @@ const DECODERS: { readonly [K in FrameKind]: Decode<K> } = {
 };
 
 /**
+ * DECODERS indexed by type code, like BY_CODE: an array read per frame
+ * instead of a property lookup keyed by a varying kind string.
+ */
+const DECODER_BY_CODE: (Decode<FrameKind> | undefined)[] = BY_CODE.map((r) =>
+  r === undefined ? undefined : (DECODERS[r.kind] as Decode<FrameKind>),
+);
+
+/**
  * Reads a frame type and checks it (RFC 9000 section 12.4): a type must use
  * the shortest varint encoding (else PROTOCOL_VIOLATION; every type we know
  * is one byte), and unknown types are FRAME_ENCODING_ERROR.
@@ -579,11 +622,18 @@ function decodeFrame(s: Source, packetType: PacketType): Frame {
     });
   }
   try {
-    return (DECODERS[row.kind] as Decode<FrameKind>)(s, type);
+    return DECODER_BY_CODE[type]!(s, type);
   } catch (e) {
     throw frameEncodingError(e, type);
   }
 }
+
+/**
+ * One Source reused for every payload (decoding is synchronous and never
+ * re-entered): resetting it costs a fraction of a fresh `Source.complete`,
+ * once per packet received. Frames hold views into the payload, not the Source.
+ */
+const FRAMES_SOURCE = new Source();
 
 /**
  * Decodes a whole packet payload (after packet protection is removed) into
@@ -594,7 +644,7 @@ function decodeFrame(s: Source, packetType: PacketType): Frame {
  */
 export function decodeFrames(payload: Uint8Array, packetType: PacketType): Frame[] {
   if (payload.length === 0) throw new TransportError('PROTOCOL_VIOLATION', 'packet payload contains no frames');
-  const s = Source.complete(payload);
+  const s = FRAMES_SOURCE.resetComplete(payload);
   const out: Frame[] = [];
   while (s.off < s.lim) out.push(decodeFrame(s, packetType));
   return out;
@@ -612,6 +662,9 @@ export interface EncodeFrameOptions {
   readonly implicitLength?: boolean;
 }
 
+/** The default options: one shared object, not a fresh `{}` per frame encoded. */
+const NO_OPTIONS: EncodeFrameOptions = Object.freeze({});
+
 function bad(detail: string): never {
   throw new EncodeError('ERR_ENCODE_RANGE', detail);
 }
@@ -620,7 +673,11 @@ function bad(detail: string): never {
 function checkAckRanges(ranges: readonly AckRange[]): void {
   if (ranges.length === 0) bad('ACK frame with no ranges');
   let prevSmallest = Infinity;
-  for (const [lo, hi] of ranges) {
+  // Indexed reads, not `for..of` with destructuring: this runs for every ACK sent.
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    const lo = r[0];
+    const hi = r[1];
     if (!(lo >= 0 && lo <= hi)) bad(`ACK range [${lo}, ${hi}] is not a range of packet numbers`);
     if (hi > prevSmallest - 2) bad(`ACK range [${lo}, ${hi}] not below the previous range with a gap`);
     prevSmallest = lo;
@@ -628,7 +685,7 @@ function checkAckRanges(ranges: readonly AckRange[]): void {
 }
 
 /** The frame type code `encodeFrame` writes for `frame`. */
-export function frameTypeCode(frame: Frame, options: EncodeFrameOptions = {}): number {
+export function frameTypeCode(frame: Frame, options: EncodeFrameOptions = NO_OPTIONS): number {
   return typeCodeOf(frame, options.implicitLength === true);
 }
 
@@ -657,7 +714,7 @@ function typeCodeOf(frame: Frame, implicitLength: boolean): number {
  * Writer); use {@link frameSize} first to check room. STREAM frames carry
  * the Offset field only when `offset > 0`.
  */
-export function encodeFrame(w: Writer, frame: Frame, options: EncodeFrameOptions = {}): void {
+export function encodeFrame(w: Writer, frame: Frame, options: EncodeFrameOptions = NO_OPTIONS): void {
   const implicit = options.implicitLength === true;
   switch (frame.type) {
     case 'padding':
@@ -669,16 +726,22 @@ export function encodeFrame(w: Writer, frame: Frame, options: EncodeFrameOptions
       w.u8(FRAME_TYPES[frame.type].code);
       return;
     case 'ack': {
-      checkAckRanges(frame.ranges);
-      const [first, ...rest] = frame.ranges;
-      w.u8(typeCodeOf(frame, false))
-        .varint(first![1])
-        .varint(frame.ackDelay)
-        .varint(rest.length)
-        .varint(first![1] - first![0]);
-      let prevSmallest = first![0];
-      for (const [lo, hi] of rest) {
-        w.varint(prevSmallest - hi - 2).varint(hi - lo);
+      const ranges = frame.ranges;
+      checkAckRanges(ranges);
+      // Indexed reads (no spread of the ranges, no destructuring): one ACK per packet sent.
+      const first = ranges[0]!;
+      w.u8(typeCodeOf(frame, false));
+      putVarint(w, first[1]);
+      putVarint(w, frame.ackDelay);
+      putVarint(w, ranges.length - 1);
+      putVarint(w, first[1] - first[0]);
+      let prevSmallest = first[0];
+      for (let i = 1; i < ranges.length; i++) {
+        const r = ranges[i]!;
+        const lo = r[0];
+        const hi = r[1];
+        putVarint(w, prevSmallest - hi - 2);
+        putVarint(w, hi - lo);
         prevSmallest = lo;
       }
       if (frame.ecn !== null) w.varint(frame.ecn.ect0).varint(frame.ecn.ect1).varint(frame.ecn.ce);
@@ -698,9 +761,10 @@ export function encodeFrame(w: Writer, frame: Frame, options: EncodeFrameOptions
       w.u8(0x07).varint(frame.token.length).bytes(frame.token);
       return;
     case 'stream':
-      w.u8(typeCodeOf(frame, implicit)).varint(frame.streamId);
-      if (frame.offset > 0) w.varint(frame.offset);
-      if (!implicit) w.varint(frame.data.length);
+      w.u8(typeCodeOf(frame, implicit));
+      putVarint(w, frame.streamId);
+      if (frame.offset > 0) putVarint(w, frame.offset);
+      if (!implicit) putVarint(w, frame.data.length);
       w.bytes(frame.data);
       return;
     case 'max-data':
@@ -754,14 +818,54 @@ export function encodeFrame(w: Writer, frame: Frame, options: EncodeFrameOptions
   }
 }
 
-const vs = varintSize;
+/**
+ * `varintSize`, answering integers below 2^30 (nearly every frame field)
+ * without its range and integer checks: `v & 0x3fffffff` equals `v` only for
+ * such integers, everything else goes to `varintSize` (which raises).
+ */
+function vs(v: number | bigint): number {
+  if (typeof v === 'number' && v === (v & 0x3fffffff)) return v < 0x40 ? 1 : v < 0x4000 ? 2 : 4;
+  return varintSize(v);
+}
+
+/**
+ * `w.varint(v)` with the common case inline: an integer below 2^30 (the
+ * same test as {@link vs}) is written straight into the buffer; anything
+ * else goes through `Writer.varint`, which checks and raises.
+ */
+function putVarint(w: Writer, v: number): void {
+  if (v !== (v & 0x3fffffff)) {
+    w.varint(v);
+    return;
+  }
+  if (v < 0x40) {
+    w.ensure(1);
+    w.buf[w.pos++] = v;
+  } else if (v < 0x4000) {
+    w.ensure(2);
+    const b = w.buf;
+    const p = w.pos;
+    b[p] = 0x40 | (v >>> 8);
+    b[p + 1] = v & 0xff;
+    w.pos = p + 2;
+  } else {
+    w.ensure(4);
+    const b = w.buf;
+    const p = w.pos;
+    b[p] = 0x80 | (v >>> 24);
+    b[p + 1] = (v >>> 16) & 0xff;
+    b[p + 2] = (v >>> 8) & 0xff;
+    b[p + 3] = v & 0xff;
+    w.pos = p + 4;
+  }
+}
 
 /**
  * Exact encoded size of `frame` as {@link encodeFrame} writes it, so a packet
  * builder can check room before writing. Raises EncodeError for values no
  * varint can hold.
  */
-export function frameSize(frame: Frame, options: EncodeFrameOptions = {}): number {
+export function frameSize(frame: Frame, options: EncodeFrameOptions = NO_OPTIONS): number {
   const implicit = options.implicitLength === true;
   switch (frame.type) {
     case 'padding':
@@ -772,9 +876,16 @@ export function frameSize(frame: Frame, options: EncodeFrameOptions = {}): numbe
     case 'ack': {
       const r = frame.ranges;
       if (r.length === 0) bad('ACK frame with no ranges');
-      const [lo0, hi0] = r[0]!;
-      let n = 1 + vs(hi0) + vs(frame.ackDelay) + vs(r.length - 1) + vs(hi0 - lo0);
-      for (let i = 1; i < r.length; i++) n += vs(r[i - 1]![0] - r[i]![1] - 2) + vs(r[i]![1] - r[i]![0]);
+      const first = r[0]!;
+      let prevSmallest = first[0];
+      let n = 1 + vs(first[1]) + vs(frame.ackDelay) + vs(r.length - 1) + vs(first[1] - prevSmallest);
+      for (let i = 1; i < r.length; i++) {
+        const ri = r[i]!;
+        const lo = ri[0];
+        const hi = ri[1];
+        n += vs(prevSmallest - hi - 2) + vs(hi - lo);
+        prevSmallest = lo;
+      }
       if (frame.ecn !== null) n += vs(frame.ecn.ect0) + vs(frame.ecn.ect1) + vs(frame.ecn.ce);
       return n;
     }

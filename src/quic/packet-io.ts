@@ -41,9 +41,10 @@ import { TransportError } from './errors.js';
 import { decodeFrames, isAckEliciting, type Frame, type PacketType } from './frame.js';
 import {
   checkReservedBits,
-  decodeDatagram,
+  decodePacketHeader,
   decodePacketNumber,
   keyPhaseOf,
+  packetNumberLengthOf,
   type BuiltDatagram,
   type BuiltPacket,
   type DecodePacketOptions,
@@ -53,7 +54,15 @@ import {
   type UnsupportedVersionPacket,
   type VersionNegotiationPacket,
 } from './packet.js';
-import { decryptPayload, protect, removeHeaderProtection, unprotect, type ProtectionContexts } from './packet-protection.js';
+import {
+  openPayload,
+  protect,
+  unmaskedFirstByte,
+  unmaskedTruncatedPn,
+  unmaskHeader,
+  unprotect,
+  type ProtectionContexts,
+} from './packet-protection.js';
 
 // ---------------------------------------------------------------------------------------------------
 // packet number spaces and keys
@@ -254,19 +263,36 @@ export class PacketOpener {
    * throws because of the datagram's bytes.
    */
   open(datagram: Uint8Array, keys: OpenKeys): PacketResult[] {
-    const d = decodeDatagram(datagram, this.options);
-    const packets = d.packets;
+    // decodeDatagram's walk, inlined so that a datagram of one packet costs no
+    // header list and no DecodedDatagram object. Opening a packet only touches
+    // its own bytes, so decoding each header just before opening its packet
+    // gives the same results as decoding them all first.
     const out: PacketResult[] = [];
-    const firstDcid = packets.length > 0 ? packets[0]!.dcid : null;
-    for (let i = 0; i < packets.length; i++) {
-      const h = packets[i]!;
-      if (i > 0 && !sameBytes(h.dcid, firstDcid!)) {
+    if (datagram.length === 0) {
+      out.push(dropped('malformed', null, 0, 0, new ParseError('ERR_UNEXPECTED_END', 0, 'a packet')));
+      return out;
+    }
+    let firstDcid: Uint8Array | null = null;
+    let off = 0;
+    while (off < datagram.length) {
+      let h: PacketHeader;
+      try {
+        h = decodePacketHeader(datagram, off, this.options);
+      } catch (e) {
+        if (e instanceof ParseError) {
+          out.push(dropped('malformed', null, off, datagram.length - off, e));
+          return out;
+        }
+        throw e;
+      }
+      off = h.end;
+      if (firstDcid === null) firstDcid = h.dcid;
+      else if (!sameBytes(h.dcid, firstDcid)) {
         out.push(dropped('dcid-mismatch', h, h.start, h.end - h.start, null));
         continue;
       }
       out.push(this.openPacket(datagram, h, keys));
     }
-    if (d.error !== null) out.push(dropped('malformed', null, d.errorOffset, datagram.length - d.errorOffset, d.error));
     return out;
   }
 
@@ -317,22 +343,25 @@ export class PacketOpener {
     const p1 = packet[pnOffset + 1] ?? 0;
     const p2 = packet[pnOffset + 2] ?? 0;
     const p3 = packet[pnOffset + 3] ?? 0;
-    const hp = removeHeaderProtection(packet, pnOffset, keys.hp);
-    if (!hp.ok) return dropped('short', h, h.start, size, null);
-    const keyPhase = keyPhaseOf(hp.firstByte);
+    // The result-object-free forms of removeHeaderProtection / decryptPayload: this runs per packet.
+    const unmasked = unmaskHeader(packet, pnOffset, keys.hp);
+    if (unmasked < 0) return dropped('short', h, h.start, size, null);
+    const firstByte = unmaskedFirstByte(unmasked);
+    const pnLength = packetNumberLengthOf(firstByte);
+    const keyPhase = keyPhaseOf(firstByte);
     const aead = keys.aead[keyPhase];
     let reason: DropReason = 'no-keys';
     if (aead !== null) {
-      const pn = decodePacketNumber(this.largestPn.application, hp.truncatedPn, hp.pnLength as 1 | 2 | 3 | 4);
-      const d = decryptPayload(packet, pnOffset, hp.pnLength, pn, aead);
-      if (d.ok) return this.finish(h, pn, hp.firstByte, keyPhase, d.payload, size);
+      const pn = decodePacketNumber(this.largestPn.application, unmaskedTruncatedPn(unmasked), pnLength);
+      const payload = openPayload(packet, pnOffset, pnLength, pn, aead);
+      if (payload !== null) return this.finish(h, pn, firstByte, keyPhase, payload, size);
       reason = 'aead';
     }
     packet[0] = b0;
     packet[pnOffset] = p0;
-    if (hp.pnLength > 1) packet[pnOffset + 1] = p1;
-    if (hp.pnLength > 2) packet[pnOffset + 2] = p2;
-    if (hp.pnLength > 3) packet[pnOffset + 3] = p3;
+    if (pnLength > 1) packet[pnOffset + 1] = p1;
+    if (pnLength > 2) packet[pnOffset + 2] = p2;
+    if (pnLength > 3) packet[pnOffset + 3] = p3;
     return dropped(reason, h, h.start, size, null);
   }
 

@@ -298,8 +298,21 @@ function checkPnOffset(pnOffset: number): void {
  * (the key phase bit, RFC 9001 section 6); otherwise {@link unprotect} does both.
  */
 export function removeHeaderProtection(packet: Uint8Array, pnOffset: number, hp: HeaderProtection): HeaderProtectionResult {
+  const r = unmaskHeader(packet, pnOffset, hp);
+  if (r < 0) return SHORT;
+  const firstByte = unmaskedFirstByte(r);
+  return { ok: true, firstByte, pnLength: (firstByte & 0x03) + 1, truncatedPn: unmaskedTruncatedPn(r) };
+}
+
+/**
+ * @internal {@link removeHeaderProtection} without a result object, for the
+ * per-packet path of packet-io: -1 for a packet too short to sample, else
+ * `firstByte * 2^32 + truncatedPn` (40 bits, exact in a number); read it with
+ * {@link unmaskedFirstByte} and {@link unmaskedTruncatedPn}.
+ */
+export function unmaskHeader(packet: Uint8Array, pnOffset: number, hp: HeaderProtection): number {
   checkPnOffset(pnOffset);
-  if (packet.length < pnOffset + 4 + HP_SAMPLE_LENGTH) return SHORT;
+  if (packet.length < pnOffset + 4 + HP_SAMPLE_LENGTH) return -1;
   const mask = hp.mask(packet.subarray(pnOffset + 4, pnOffset + 4 + HP_SAMPLE_LENGTH));
   const firstByte = packet[0]! ^ (mask[0]! & firstByteMask(packet[0]!));
   packet[0] = firstByte;
@@ -310,7 +323,17 @@ export function removeHeaderProtection(packet: Uint8Array, pnOffset: number, hp:
     packet[pnOffset + i] = b;
     truncatedPn = truncatedPn * 256 + b;
   }
-  return { ok: true, firstByte, pnLength, truncatedPn };
+  return firstByte * 0x100000000 + truncatedPn;
+}
+
+/** @internal The first byte packed in an {@link unmaskHeader} result. */
+export function unmaskedFirstByte(r: number): number {
+  return Math.floor(r / 0x100000000);
+}
+
+/** @internal The truncated packet number packed in an {@link unmaskHeader} result. */
+export function unmaskedTruncatedPn(r: number): number {
+  return r % 0x100000000;
 }
 
 /** Result of {@link decryptPayload}. */
@@ -324,13 +347,19 @@ export type DecryptResult = { readonly ok: true; readonly payload: Uint8Array } 
  * (valid as long as `packet` is). On failure `packet` is unchanged.
  */
 export function decryptPayload(packet: Uint8Array, pnOffset: number, pnLength: number, pn: PacketNumber, aead: Aead): DecryptResult {
+  const payload = openPayload(packet, pnOffset, pnLength, pn, aead);
+  return payload === null ? AEAD_FAILED : { ok: true, payload };
+}
+
+/** @internal {@link decryptPayload} without a result object: the payload, or null when the AEAD fails. */
+export function openPayload(packet: Uint8Array, pnOffset: number, pnLength: number, pn: PacketNumber, aead: Aead): Uint8Array | null {
   checkPnOffset(pnOffset);
   const headerEnd = pnOffset + pnLength;
-  if (packet.length < headerEnd + AEAD_TAG_LENGTH) return AEAD_FAILED;
+  if (packet.length < headerEnd + AEAD_TAG_LENGTH) return null;
   const out = packet.subarray(headerEnd, packet.length - AEAD_TAG_LENGTH);
   const n = aead.open(pn, packet.subarray(0, headerEnd), packet.subarray(headerEnd), out);
-  if (n === null) return AEAD_FAILED;
-  return { ok: true, payload: out.length === n ? out : out.subarray(0, n) };
+  if (n === null) return null;
+  return out.length === n ? out : out.subarray(0, n);
 }
 
 /** Result of {@link unprotect}. */

@@ -171,13 +171,21 @@ function readCid(s: Source, max: number, what: string): Uint8Array {
 }
 
 /**
+ * One Source reused for every header (decoding is synchronous and never
+ * re-entered): a reset costs a fraction of a fresh `Source.complete`, and a
+ * header is parsed per packet received. Values read from it are views into
+ * the datagram, not into the Source.
+ */
+const HEADER_SOURCE = new Source();
+
+/**
  * Decodes the header of the packet starting at `offset` in `datagram`.
  * Raises {@link ParseError} for a packet that must be dropped (truncated,
  * fixed bit cleared, connection ID too long, Length past the datagram). Byte
  * fields are views into `datagram`.
  */
 export function decodePacketHeader(datagram: Uint8Array, offset: number, options: DecodePacketOptions): PacketHeader {
-  const s = Source.complete(datagram);
+  const s = HEADER_SOURCE.resetComplete(datagram);
   if (offset > 0) s.skipBytes(offset, 'packet');
   const start = offset;
   const first = readU8(s);
@@ -560,11 +568,13 @@ export class PacketBuilder {
   private readonly w: Writer;
   private readonly lengthWidth: 2 | 4;
   private open: OpenPacket | null = null;
+
   private built: BuiltPacket[] = [];
   /** a short-header packet was finished: nothing can follow it in this datagram */
   private ended = false;
   /** Length field offset (-1: short header) and closed flag of the last finished packet, for padding it later */
-  private last = { lengthAt: -1, closed: false };
+  private lastLengthAt = -1;
+  private lastClosed = false;
 
   constructor(options: PacketBuilderOptions) {
     const size = options.maxDatagramSize;
@@ -643,7 +653,7 @@ export class PacketBuilder {
    * be added to it. A frame the packet type may not carry (RFC 9000 section
    * 12.4) is a UsageError.
    */
-  addFrame(frame: Frame, options: EncodeFrameOptions = {}): boolean {
+  addFrame(frame: Frame, options: EncodeFrameOptions = NO_FRAME_OPTIONS): boolean {
     const p = this.open;
     if (p === null) throw new UsageError('addFrame() without an open packet');
     if (p.closed) return false;
@@ -691,7 +701,8 @@ export class PacketBuilder {
       inFlight: p.inFlight,
     };
     this.writeLength(packet, p.lengthAt);
-    this.last = { lengthAt: p.lengthAt, closed: p.closed };
+    this.lastLengthAt = p.lengthAt;
+    this.lastClosed = p.closed;
     this.built.push(packet);
     if (p.type === '1rtt') this.ended = true;
     return packet;
@@ -705,7 +716,7 @@ export class PacketBuilder {
    * datagram is empty. The builder is then ready for the next datagram, in
    * the same buffer.
    */
-  finishDatagram(options: { readonly padTo?: number } = {}): BuiltDatagram | null {
+  finishDatagram(options: { readonly padTo?: number } = NO_PAD_OPTIONS): BuiltDatagram | null {
     this.finishPacket();
     const packets = this.built;
     this.built = [];
@@ -715,13 +726,19 @@ export class PacketBuilder {
       this.w.pos = 0;
       return null;
     }
-    const mustPad = packets.some((p) => p.type === 'initial' && (this.role === 'client' || p.ackEliciting));
+    let mustPad = false;
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
+      if (p.type === 'initial' && (this.role === 'client' || p.ackEliciting)) mustPad = true;
+    }
     const padTo = options.padTo ?? (mustPad ? MIN_INITIAL_DATAGRAM_SIZE : 0);
     if (padTo > this.maxDatagramSize) throw new UsageError(`cannot pad to ${padTo} bytes with a budget of ${this.maxDatagramSize}`);
     const extra = padTo - this.w.pos;
     if (extra > 0) packets[packets.length - 1] = this.padFinished(last, extra);
-    const datagram = this.w.finish();
-    this.w.pos = 0;
+    // A full datagram (the usual case when sending data) is the whole buffer: no view to create.
+    const w = this.w;
+    const datagram = w.pos === w.buf.length ? w.buf : w.finish();
+    w.pos = 0;
     return { datagram, packets };
   }
 
@@ -767,11 +784,11 @@ export class PacketBuilder {
     const w = this.w;
     // Drop the reserved tag, pad the payload, reserve the tag again.
     w.pos = p.payloadEnd;
-    this.insertPadding({ payloadOffset: p.payloadOffset, closed: this.last.closed }, p.payloadEnd, n);
+    this.insertPadding({ payloadOffset: p.payloadOffset, closed: this.lastClosed }, p.payloadEnd, n);
     const payloadEnd = w.pos;
     w.zeros(this.tagLength);
     const padded: BuiltPacket = { ...p, payloadEnd, end: w.pos, inFlight: true };
-    this.writeLength(padded, this.last.lengthAt);
+    this.writeLength(padded, this.lastLengthAt);
     return padded;
   }
 
@@ -787,6 +804,9 @@ export class PacketBuilder {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Default options shared by every call (a `{}` default would be allocated per call). */
+const NO_FRAME_OPTIONS: EncodeFrameOptions = Object.freeze({});
+const NO_PAD_OPTIONS: { readonly padTo?: number } = Object.freeze({});
 
 function sizeOfVarint(n: number): number {
   return n < 0x40 ? 1 : n < 0x4000 ? 2 : n < 0x40000000 ? 4 : 8;

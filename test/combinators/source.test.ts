@@ -183,3 +183,29 @@ describe('Source', () => {
     assert.equal(Source.complete(new Uint8Array(0)).atEnd, true);
   });
 });
+
+describe('Source.resetComplete', () => {
+  it('reuses a Source for complete mode over new bytes, forgetting everything it held', () => {
+    const s = new Source();
+    s.feed(hex('0102'));
+    s.feed(hex('0304'));
+    assert.equal(u8.readFast(s), 1);
+    s.resetComplete(hex('0a0b0c'));
+    assert.equal(s.position, 0);
+    assert.equal(s.buffered, 3);
+    assert.equal(s.ended, true);
+    assert.equal(u16be.readFast(s), 0x0a0b);
+    assert.equal(u8.readFast(s), 0x0c);
+    assert.throws(() => u8.readFast(s), isParseError('ERR_UNEXPECTED_END', 3));
+  });
+
+  it('forgets a resumed separator scan (internal indexOf state keyed on positions that restart at 0)', () => {
+    const s = new Source();
+    s.feed(hex('010203'));
+    s.feed(hex('040506'));
+    s.feed(hex('070809'));
+    assert.equal(s.indexOf(hex('09'), 7, 100), 8);
+    s.resetComplete(hex('000000000000000009'));
+    assert.equal(s.indexOf(hex('09'), 7, 100), 8);
+  });
+});

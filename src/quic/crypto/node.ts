@@ -154,10 +154,12 @@ class NodeAead implements Aead {
   private readonly nonce = new Uint8Array(12);
   private readonly encrypt: Factory<AuthEncrypt>;
   private readonly decrypt: Factory<AuthDecrypt>;
+  private readonly gcm: boolean;
 
   constructor(suite: CipherSuite, key: Uint8Array, iv: Uint8Array) {
     checkAeadKey(suite, key, iv);
     this.suite = suite;
+    this.gcm = suite !== 'TLS_CHACHA20_POLY1305_SHA256';
     this.key = key.slice();
     this.iv = iv.slice();
     this.encrypt = encryptFactory(suite);
@@ -169,7 +171,10 @@ class NodeAead implements Aead {
     checkOut(out, n + AEAD_TAG_LENGTH);
     writeNonce(this.iv, pn, this.nonce);
     const cipher = this.encrypt(this.key, this.nonce);
-    cipher.setAAD(aad, { plaintextLength: n });
+    // GCM takes no `plaintextLength` (passing one allocates and validates an
+    // options object per packet); Node's typings ask for it with ChaCha20-Poly1305.
+    if (this.gcm) cipher.setAAD(aad);
+    else cipher.setAAD(aad, { plaintextLength: n });
     // `update` returns a new Buffer: the input is fully read before `out` is
     // written, so sealing in place is safe.
     const body = cipher.update(plaintext);
@@ -186,9 +191,13 @@ class NodeAead implements Aead {
     checkOut(out, n);
     writeNonce(this.iv, pn, this.nonce);
     const decipher = this.decrypt(this.key, this.nonce);
-    decipher.setAAD(aad, { plaintextLength: n });
+    if (this.gcm) decipher.setAAD(aad);
+    else decipher.setAAD(aad, { plaintextLength: n });
     decipher.setAuthTag(ciphertext.subarray(n));
-    const body = decipher.update(ciphertext.subarray(0, n));
+    // Opening in place (packet-io passes `out` = the ciphertext without its tag): `out` is
+    // already the view `update` needs, so skip making another.
+    const inPlace = out.length === n && out.byteOffset === ciphertext.byteOffset && out.buffer === ciphertext.buffer;
+    const body = decipher.update(inPlace ? out : ciphertext.subarray(0, n));
     let rest: Buffer;
     try {
       // OpenSSL checks the tag in `final`: the plaintext from `update` is
