@@ -277,9 +277,13 @@ export class Decoder<T> {
     this.source.end();
   }
 
-  /** True when a value is partly parsed (a generator parser is suspended). */
+  /**
+   * True when a value is partly parsed: a generator parser is suspended and
+   * has consumed bytes of it (a parser that stopped before its first byte is
+   * not in progress: ending the input there is a clean END).
+   */
   get inProgress(): boolean {
-    return this.it !== null;
+    return this.it !== null && this.source.position !== this.valueStart;
   }
 
   /** The next value, NEED_READ, or END. Raises ParseError on bad input. */

@@ -168,6 +168,14 @@ describe('Decoder', () => {
     assert.equal(d.inProgress, false);
   });
 
+  it('inProgress stays false when a generator parser stopped before the first byte of a value', () => {
+    const d = new Decoder(tlv);
+    assert.equal(d.read(), NEED_READ); // nothing fed: the generator waits at the value boundary
+    assert.equal(d.inProgress, false);
+    d.end();
+    assert.equal(d.read(), END);
+  });
+
   it('end() inside a value raises ERR_UNEXPECTED_END at the short field', () => {
     const d = new Decoder(tlv);
     d.feed(hex('07 03 aa'));
