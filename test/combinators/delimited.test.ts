@@ -6,9 +6,7 @@ import {
   Decoder,
   EncodeError,
   NEED_READ,
-  ParseError,
   UsageError,
-  Writer,
   bytes,
   count,
   cstring,
@@ -29,18 +27,11 @@ import {
   varint,
 } from '../../src/combinators/index.js';
 import type { LengthPrefix, Parser } from '../../src/combinators/index.js';
+import { encode, isParseError } from '../support/combinators.js';
 import { ascii, concat, hex } from '../support/bytes.js';
 import { backToBack, bounded, checkCorruption, checkParserSplits, fixture, streamingDecode } from '../support/splits.js';
 
-const isParseError = (code: string, offset?: number) => (e: unknown) =>
-  e instanceof ParseError && e.code === code && (offset === undefined || e.offset === offset);
 const isEncodeError = (code: string) => (e: unknown) => e instanceof EncodeError && e.code === code;
-
-function encode<T>(p: Parser<T>, v: T): Uint8Array {
-  const w = new Writer();
-  p.write(w, v);
-  return w.toBytes();
-}
 
 /** A generator parser that reads one byte at a time: forces the resumable paths of whatever contains it. */
 const slowBytes = (n: number): Parser<Uint8Array> =>

@@ -5,7 +5,6 @@ import {
   Decoder,
   END,
   NEED_READ,
-  ParseError,
   Source,
   UsageError,
   Writer,
@@ -22,11 +21,10 @@ import {
   varint,
 } from '../../src/combinators/index.js';
 import type { ParseGen, Step } from '../../src/combinators/index.js';
+import { isParseError } from '../support/combinators.js';
 import { ascii, concat, hex } from '../support/bytes.js';
 import { backToBack, checkCorruption, checkParserSplits, fixture, streamingDecode } from '../support/splits.js';
 
-const isParseError = (code: string, offset?: number) => (e: unknown) =>
-  e instanceof ParseError && e.code === code && (offset === undefined || e.offset === offset);
 const isUsage = (e: unknown) => e instanceof UsageError && e.code === 'ERR_USAGE';
 
 /** type, varint length, that many bytes (the README's example record). */

@@ -5,8 +5,6 @@ import fc from 'fast-check';
 import {
   Decoder,
   NEED_READ,
-  ParseError,
-  Writer,
   bytes,
   f32be,
   f32le,
@@ -40,17 +38,9 @@ import {
   varintBig,
 } from '../../src/combinators/index.js';
 import type { Parser } from '../../src/combinators/index.js';
+import { encode, isParseError } from '../support/combinators.js';
 import { ascii, concat, hex } from '../support/bytes.js';
 import { backToBack, checkParserSplits, fixture } from '../support/splits.js';
-
-const isParseError = (code: string, offset?: number) => (e: unknown) =>
-  e instanceof ParseError && e.code === code && (offset === undefined || e.offset === offset);
-
-function encode<T>(p: Parser<T>, v: T): Uint8Array {
-  const w = new Writer();
-  p.write(w, v);
-  return w.toBytes();
-}
 
 // ---------------------------------------------------------------------------------------------------
 // fixed-size primitives against Node's Buffer readers and writers (an independent implementation)

@@ -2,24 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import {
-  Decoder,
-  END,
-  NEED_READ,
-  ParseError,
-  Source,
-  UsageError,
-  bytes,
-  line,
-  parse,
-  u16be,
-  u32be,
-  u8,
-} from '../../src/combinators/index.js';
+import { Decoder, END, NEED_READ, Source, UsageError, bytes, line, parse, u16be, u32be, u8 } from '../../src/combinators/index.js';
+import { isParseError } from '../support/combinators.js';
 import { ascii, hex } from '../support/bytes.js';
-
-const isParseError = (code: string, offset?: number) => (e: unknown) =>
-  e instanceof ParseError && e.code === code && (offset === undefined || e.offset === offset);
 
 describe('Source', () => {
   it('starts empty, open, with a 16 MiB default cap', () => {

@@ -5,8 +5,6 @@ import fc from 'fast-check';
 import {
   Decoder,
   NEED_READ,
-  ParseError,
-  Writer,
   bytes,
   f64le,
   gen,
@@ -31,17 +29,9 @@ import {
   varint,
 } from '../../src/combinators/index.js';
 import type { Parser, StructValue, TaggedValue, ValueOf } from '../../src/combinators/index.js';
+import { encode, isParseError } from '../support/combinators.js';
 import { ascii, concat, hex } from '../support/bytes.js';
 import { backToBack, checkCorruption, checkParserSplits, fixture, streamingDecode } from '../support/splits.js';
-
-const isParseError = (code: string, offset?: number) => (e: unknown) =>
-  e instanceof ParseError && e.code === code && (offset === undefined || e.offset === offset);
-
-function encode<T>(p: Parser<T>, v: T): Uint8Array {
-  const w = new Writer();
-  p.write(w, v);
-  return w.toBytes();
-}
 
 /** Same bytes, one generator parser: forces the resumable path of whatever contains it. */
 const slowU16 = gen('slowU16', function* () {
