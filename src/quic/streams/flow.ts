@@ -92,6 +92,56 @@ export class SendCredit {
 }
 
 /**
+ * The credit we give the peer, kept `window` ahead of what was released
+ * (bytes consumed, or peer streams closed): the advertised maximum is
+ * `released + window`, and an update is due when it would raise the limit by
+ * at least half a window (at least 1), so updates are neither per-release nor
+ * too late. Shared by the data windows and the stream-count credit.
+ */
+abstract class SlidingLimit {
+  /** The largest maximum advertised so far. */
+  limit: number;
+  /** Credit kept open ahead of what was released. */
+  readonly window: number;
+  /** An update (MAX_DATA / MAX_STREAM_DATA / MAX_STREAMS) should be sent. */
+  updatePending = false;
+  protected released = 0;
+
+  constructor(window: number) {
+    this.window = window;
+    this.limit = window;
+  }
+
+  protected release(n: number): void {
+    this.released += n;
+    if (!this.updatePending && this.window > 0 && this.peekUpdate() - this.limit >= Math.max(1, this.window / 2)) {
+      this.updatePending = true;
+    }
+  }
+
+  /** The maximum {@link takeUpdate} would advertise now. */
+  peekUpdate(): number {
+    return Math.max(this.limit, Math.min(this.released + this.window, MAX_SAFE));
+  }
+
+  /** Takes the pending update: raises `limit` and returns the maximum to advertise. */
+  takeUpdate(): number {
+    this.updatePending = false;
+    this.limit = this.peekUpdate();
+    return this.limit;
+  }
+
+  /**
+   * An update carrying `maximum` was lost: "An updated value is sent ... if the packet containing the most
+   * recently sent MAX_DATA frame is declared lost" (RFC 9000 section 13.3; likewise MAX_STREAM_DATA and
+   * MAX_STREAMS). An older value was superseded by a later frame.
+   */
+  onUpdateLost(maximum: number): void {
+    if (maximum === this.limit) this.updatePending = true;
+  }
+}
+
+/**
  * The credit we gave the peer for data (one stream, or the whole connection).
  *
  * `received` is the highest offset (stream) or the sum of the highest offsets
@@ -104,21 +154,13 @@ export class SendCredit {
  * Memory bound: the bytes a receiver buffers never exceed `limit - consumed`,
  * which never exceeds `window`.
  */
-export class RecvWindow {
-  /** The largest maximum advertised so far. */
-  limit: number;
+export class RecvWindow extends SlidingLimit {
   /** Highest offset / total the peer has sent. */
   received = 0;
-  /** Read by the application or discarded. */
-  consumed = 0;
-  /** Credit kept open ahead of `consumed`. */
-  readonly window: number;
-  /** A MAX_DATA / MAX_STREAM_DATA update should be sent. */
-  updatePending = false;
 
-  constructor(window: number) {
-    this.window = window;
-    this.limit = window;
+  /** Read by the application or discarded. */
+  get consumed(): number {
+    return this.released;
   }
 
   /**
@@ -141,35 +183,7 @@ export class RecvWindow {
 
   /** The application consumed (read or discarded) `n` more bytes. */
   onConsumed(n: number): void {
-    this.consumed += n;
-    if (!this.updatePending && this.window > 0 && this.nextLimit() - this.limit >= Math.max(1, this.window / 2)) {
-      this.updatePending = true;
-    }
-  }
-
-  private nextLimit(): number {
-    return Math.min(this.consumed + this.window, MAX_SAFE);
-  }
-
-  /** The maximum {@link takeUpdate} would advertise now. */
-  peekUpdate(): number {
-    return Math.max(this.limit, this.nextLimit());
-  }
-
-  /** Takes the pending update: raises `limit` and returns the maximum to advertise. */
-  takeUpdate(): number {
-    this.updatePending = false;
-    this.limit = this.peekUpdate();
-    return this.limit;
-  }
-
-  /**
-   * A MAX_DATA / MAX_STREAM_DATA carrying `maximum` was lost: "An updated value is sent ... if the packet
-   * containing the most recently sent MAX_DATA frame is declared lost" (RFC 9000 section 13.3). An older
-   * value was superseded by a later frame.
-   */
-  onUpdateLost(maximum: number): void {
-    if (maximum === this.limit) this.updatePending = true;
+    this.release(n);
   }
 }
 
@@ -199,20 +213,13 @@ export class LocalStreamCredit extends SendCredit {
  * configuration. MAX_STREAMS is due when closing streams would raise the
  * maximum by half the window (at least 1).
  */
-export class RemoteStreamCredit {
-  /** Maximum advertised (a count: indices below it are allowed). */
-  limit: number;
+export class RemoteStreamCredit extends SlidingLimit {
   /** Streams the peer opened (explicitly or implicitly): the next index expected. */
   opened = 0;
-  /** Peer streams whose state was discarded. */
-  closed = 0;
-  readonly window: number;
-  /** A MAX_STREAMS update should be sent. */
-  updatePending = false;
 
-  constructor(window: number) {
-    this.window = window;
-    this.limit = window;
+  /** Peer streams whose state was discarded. */
+  get closed(): number {
+    return this.released;
   }
 
   /**
@@ -230,26 +237,6 @@ export class RemoteStreamCredit {
 
   /** A peer stream's state was discarded: its credit comes back. */
   onClosed(): void {
-    this.closed++;
-    if (!this.updatePending && this.window > 0 && this.closed + this.window - this.limit >= Math.max(1, this.window / 2)) {
-      this.updatePending = true;
-    }
-  }
-
-  /** The count {@link takeUpdate} would advertise now. */
-  peekUpdate(): number {
-    return Math.max(this.limit, Math.min(this.closed + this.window, MAX_SAFE));
-  }
-
-  /** Takes the pending update: raises `limit` and returns the count to advertise. */
-  takeUpdate(): number {
-    this.updatePending = false;
-    this.limit = this.peekUpdate();
-    return this.limit;
-  }
-
-  /** A MAX_STREAMS carrying `maximum` was lost: send the current value again if that was the latest. */
-  onUpdateLost(maximum: number): void {
-    if (maximum === this.limit) this.updatePending = true;
+    this.release(1);
   }
 }
