@@ -294,14 +294,15 @@ export class LossDetector<R> {
    * Returns the packets dropped, oldest first. For 'application' this is the
    * client's reaction to rejected 0-RTT (section 6.4: "all in-flight 0-RTT
    * packets are removed from bytes in flight"); the space stays usable and
-   * packet numbers continue (RFC 9000 section 17.2.3).
+   * packet numbers continue (RFC 9000 section 17.2.3). `keepSpace` does the
+   * same for another space (a client's Initial packets after a Retry).
    */
-  discardSpace(space: PacketNumberSpace, now: number): SentPacket<R>[] {
+  discardSpace(space: PacketNumberSpace, now: number, keepSpace = false): SentPacket<R>[] {
     const st = this.spaces[space];
     const dropped = st.sent.clear();
     st.sent.timeOfLastAckEliciting = null;
     st.lossTime = null;
-    if (space !== 'application') {
+    if (space !== 'application' && !keepSpace) {
       st.discarded = true;
       this.ptoCount = 0;
     }

@@ -141,9 +141,14 @@ export class Recovery<R> {
     return out;
   }
 
-  /** Drops a space's keys (or rejected 0-RTT for 'application'): its packets leave bytes in flight, no congestion signal. */
-  discardSpace(space: PacketNumberSpace, now: number): SentPacket<R>[] {
-    const dropped = this.loss.discardSpace(space, now);
+  /**
+   * Drops a space's keys (or rejected 0-RTT for 'application'): its packets
+   * leave bytes in flight, no congestion signal. `keepSpace` empties the
+   * space but keeps it usable: a client's Initial packets after a Retry
+   * (RFC 9002 section 6.3: they are no longer in flight, packet numbers go on).
+   */
+  discardSpace(space: PacketNumberSpace, now: number, keepSpace = false): SentPacket<R>[] {
+    const dropped = this.loss.discardSpace(space, now, keepSpace);
     for (const p of dropped) if (p.inFlight) this.congestion.onPacketDiscarded(p);
     this.probes[space] = 0;
     return dropped;

@@ -1,0 +1,1452 @@
+/**
+ * A QUIC v1 connection, client or server (RFC 9000, 9001, 9002), sans-I/O.
+ *
+ * The connection is a thin orchestrator over one module per concern: the TLS
+ * handshake (../tls), packet protection keys (keys.ts), CRYPTO streams
+ * (crypto-stream.ts), ACK tracking (ack-tracker.ts), connection IDs (cid.ts),
+ * loss recovery and congestion control (../recovery), streams and flow
+ * control (../streams), packets and frames (../packet-io.ts).
+ *
+ * ## The driver's contract
+ *
+ * - Input: {@link Connection.receive}`(datagram, path, now)` for every UDP
+ *   datagram that belongs to the connection. The connection decrypts the
+ *   datagram in place and may keep views of it (received stream data): hand
+ *   over a buffer you will not reuse.
+ * - Output: {@link Connection.poll}`(now)` until it returns `need-read`:
+ *   `need-write` is a datagram and the path it goes on (send it before the
+ *   next call: its bytes may be reused), `event` one {@link ConnectionEvent},
+ *   `need-read` carries the deadline at which to call `poll` again even if
+ *   nothing arrives (null: no timer), `done` means the connection is over.
+ * - Commands (open a stream, write, read, finish, reset, stop sending, send a
+ *   datagram, ping, close) change state; call `poll` afterwards.
+ * - `now` is milliseconds on the caller's monotonic clock and never goes
+ *   backwards. The connection never reads a clock; all randomness comes from
+ *   the crypto provider's random source.
+ *
+ * ```ts
+ * const conn = Connection.client({ provider, alpn: ['hq-interop'], serverName: 'example.org', verifyCertificate }, path, now());
+ * for (;;) {
+ *   const r = conn.poll(now());
+ *   if (r.type === 'need-write') socket.send(r.datagram, r.path.remote);
+ *   else if (r.type === 'event') handle(r.event);
+ *   else if (r.type === 'need-read') { await datagramOrDeadline(r.deadline); }
+ *   else break; // done
+ * }
+ * ```
+ */
+import { UsageError } from '../../combinators/errors.js';
+import { Writer } from '../../combinators/writer.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { TransportError, transportErrorName } from '../errors.js';
+import type { AckFrame, ConnectionCloseFrame, Frame } from '../frame.js';
+import { frameSize } from '../frame.js';
+import {
+  PacketOpener,
+  protectDatagram,
+  type OpenedPacket,
+  type PacketNumberSpace,
+  type PacketResult,
+  type UnprotectedPacket,
+} from '../packet-io.js';
+import { PacketBuilder, decodePacketHeader, type BuiltPacket } from '../packet.js';
+import { isSupportedVersion, verifyRetryIntegrity } from '../packet-protection.js';
+import { Recovery } from '../recovery/recovery.js';
+import { decodeAckDelay } from '../recovery/rtt.js';
+import type { SentPacket } from '../recovery/sent-packets.js';
+import { TimerTable } from '../recovery/timers.js';
+import { StreamManager, type StreamFrameRecord } from '../streams/manager.js';
+import type { StreamRead } from '../streams/recv.js';
+import { TlsClient, type TlsClientOptions } from '../tls/client.js';
+import { TlsAlertError } from '../tls/errors.js';
+import type { HandshakeOutput } from '../tls/handshake.js';
+import { TlsServer, type TlsServerOptions } from '../tls/server.js';
+import { decodeTransportParameters, encodeTransportParameters, type Role, type TransportParameters } from '../transport-params.js';
+import { AckTracker } from './ack-tracker.js';
+import { LocalConnectionIds, PeerConnectionIds, type CidFrameRecord } from './cid.js';
+import { CryptoStream, type CryptoFrameRecord } from './crypto-stream.js';
+import { type CloseReason, type ConnectionEvent, type ConnectionPollResult, type Path } from './events.js';
+import { ConnectionKeys } from './keys.js';
+import {
+  resolveCommon,
+  type ClientConnectionOptions,
+  type CommonConnectionOptions,
+  type ResolvedCommon,
+  type ServerConnectionOptions,
+} from './options.js';
+
+/** What a sent packet carried that matters when it is acknowledged or lost (RFC 9000 section 13.3). */
+type SentFrame =
+  | { readonly kind: 'crypto'; readonly record: CryptoFrameRecord }
+  | { readonly kind: 'stream'; readonly record: StreamFrameRecord }
+  | { readonly kind: 'ack' }
+  | { readonly kind: 'handshake-done' }
+  | { readonly kind: 'local-cid'; readonly record: CidFrameRecord }
+  | { readonly kind: 'peer-cid'; readonly record: CidFrameRecord };
+
+type Sent = SentPacket<SentFrame[]>;
+
+/** The connection's lifecycle (RFC 9000 section 10). */
+export type ConnectionState =
+  /** Handshake in progress. */
+  | 'handshake'
+  /** Handshake complete (1-RTT). */
+  | 'established'
+  /** We closed: only CONNECTION_CLOSE is sent, for three PTOs (section 10.2.1). */
+  | 'closing'
+  /** The peer closed: nothing is sent, for three PTOs (section 10.2.2). */
+  | 'draining'
+  /** Over: poll returns done. */
+  | 'closed';
+
+type TimerKind = 'idle' | 'close' | 'loss' | 'ack' | 'pacing' | 'keep-alive' | 'key-discard';
+const TIMER_KINDS: readonly TimerKind[] = ['idle', 'close', 'loss', 'ack', 'pacing', 'keep-alive', 'key-discard'];
+
+const SPACES: readonly PacketNumberSpace[] = ['initial', 'handshake', 'application'];
+
+/** Frame type codes used in errors. */
+const T_NEW_TOKEN = 0x07;
+const T_HANDSHAKE_DONE = 0x1e;
+const T_DATAGRAM = 0x30;
+/** Longest reason phrase we put in CONNECTION_CLOSE (it must fit a packet with room to spare). */
+const MAX_REASON_BYTES = 256;
+/** Number of packets that may fail authentication before we stop (RFC 9001 section 6.6): the smallest suite limit. */
+const PING_FRAME: Frame = Object.freeze({ type: 'ping' });
+const HANDSHAKE_DONE_FRAME: Frame = Object.freeze({ type: 'handshake-done' });
+
+const UTF8 = new TextEncoder();
+const FROM_UTF8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Counters for logs and benchmarks. */
+export interface ConnectionStats {
+  datagramsSent: number;
+  datagramsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  packetsSent: number;
+  packetsReceived: number;
+  packetsLost: number;
+  /** Packets dropped on receipt (no keys, failed authentication, duplicates, malformed). */
+  packetsDropped: number;
+}
+
+/** A close the application asks for. */
+export interface CloseOptions {
+  /** Application error code (default 0), or a transport error code with `kind: 'transport'`. */
+  readonly errorCode?: number | bigint;
+  readonly reason?: string;
+  /** Default 'application' (CONNECTION_CLOSE type 0x1d). */
+  readonly kind?: 'application' | 'transport';
+}
+
+/** What a server connection needs from the client's first Initial packet. */
+export interface FirstInitial {
+  readonly version: number;
+  /** The client's chosen Destination Connection ID (the Initial keys derive from it). */
+  readonly dcid: Uint8Array;
+  /** The client's Source Connection ID. */
+  readonly scid: Uint8Array;
+}
+
+/**
+ * Reads the header of a datagram's first packet, if it is a client Initial a
+ * server can accept (RFC 9000 sections 7.2, 14.1): a supported version, a
+ * datagram of at least 1200 bytes, a Destination Connection ID of at least
+ * 8 bytes. Null otherwise (drop it, or answer with Version Negotiation).
+ */
+export function readFirstInitial(datagram: Uint8Array): (FirstInitial & { readonly token: Uint8Array }) | null {
+  if (datagram.length < 1200) return null;
+  try {
+    const h = decodePacketHeader(datagram, 0, { shortDcidLength: 0 });
+    if (h.kind !== 'initial' || h.dcid.length < 8) return null;
+    return { version: h.version, dcid: h.dcid.slice(), scid: h.scid.slice(), token: h.token.slice() };
+  } catch {
+    return null;
+  }
+}
+
+export class Connection {
+  readonly role: Role;
+  private readonly provider: CryptoProvider;
+  private readonly config: ResolvedCommon;
+  private readonly tls: TlsClient | TlsServer;
+  private readonly keys: ConnectionKeys;
+  private readonly opener: PacketOpener;
+  private readonly recovery: Recovery<SentFrame[]>;
+  private readonly streams: StreamManager;
+  private readonly localCids: LocalConnectionIds;
+  private readonly peerCids: PeerConnectionIds;
+  private readonly acks: Record<PacketNumberSpace, AckTracker>;
+  private readonly crypto: Record<PacketNumberSpace, CryptoStream>;
+  private readonly nextPn: Record<PacketNumberSpace, number> = { initial: 0, handshake: 0, application: 0 };
+  private readonly timers = new TimerTable<TimerKind>(TIMER_KINDS);
+  private readonly events: ConnectionEvent[] = [];
+  private eventHead = 0;
+  private stateValue: ConnectionState = 'handshake';
+  private pathValue: Path;
+  private readonly localTransportParameters: Partial<TransportParameters>;
+  private peerParams: TransportParameters | null = null;
+  private alpnValue: string | null = null;
+  private builder: PacketBuilder;
+  private datagramSize = 1200;
+  private version: number;
+
+  // handshake progress
+  private handshakeComplete = false;
+  private handshakeConfirmed = false;
+  private handshakeDonePending = false;
+  /** Client: the DCID of our first Initial (the Initial keys and original_destination_connection_id derive from it). */
+  private readonly originalDcid: Uint8Array;
+  /** Client: the server's SCID from its first Initial (checked against initial_source_connection_id). */
+  private serverScid: Uint8Array | null = null;
+  /** Client: the SCID of a Retry we accepted. */
+  private retryScid: Uint8Array | null = null;
+  private token: Uint8Array;
+  private newTokenValue: Uint8Array | null = null;
+  /** Client: a packet from the server was processed (Version Negotiation and Retry are ignored after that). */
+  private receivedFromPeer = false;
+
+  // address validation (RFC 9000 section 8.1)
+  private addressValidated: boolean;
+  private amplificationReceived = 0;
+  private amplificationSent = 0;
+
+  // idle and keep-alive (RFC 9000 section 10.1)
+  private lastActivity: number;
+  private ackElicitingSinceReceive = false;
+  private lastAckElicitingSent: number;
+  private pingPending = false;
+  /** The latest `now` given to receive or poll (commands use it). */
+  private now: number;
+
+  // application data
+  private readonly pathResponses: Uint8Array[] = [];
+  private readonly datagramsOut: Uint8Array[] = [];
+  private datagramsOutBytes = 0;
+  private datagramsIn = 0;
+
+  // closing
+  private closeFrame: { transport: ConnectionCloseFrame; application: ConnectionCloseFrame | null } | null = null;
+  private closeSendPending = false;
+  private closesSent = 0;
+  private packetsSinceClose = 0;
+  private closedReported = false;
+
+  // key update (RFC 9001 section 6)
+  private firstPnOfPhase = 0;
+  private phaseAcked = false;
+  private authFailures = 0;
+
+  readonly stats: ConnectionStats = {
+    datagramsSent: 0,
+    datagramsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    packetsSent: 0,
+    packetsReceived: 0,
+    packetsLost: 0,
+    packetsDropped: 0,
+  };
+
+  private constructor(
+    role: Role,
+    options: CommonConnectionOptions,
+    path: Path,
+    now: number,
+    cids: { scid: Uint8Array; dcid: Uint8Array; originalDcid: Uint8Array; resetToken?: Uint8Array },
+    makeTls: (tp: Uint8Array) => TlsClient | TlsServer,
+    extraParams: Partial<TransportParameters>,
+    addressValidated: boolean,
+    token: Uint8Array,
+    resetTokenFor: ((cid: Uint8Array) => Uint8Array) | undefined,
+  ) {
+    this.role = role;
+    this.provider = options.provider;
+    this.config = resolveCommon(options);
+    const c = this.config;
+    this.version = c.version;
+    if (!isSupportedVersion(this.version)) throw new UsageError(`QUIC version 0x${this.version.toString(16)} is not supported`);
+    this.pathValue = path;
+    this.now = now;
+    this.lastActivity = now;
+    this.lastAckElicitingSent = now;
+    this.addressValidated = addressValidated;
+    this.token = token;
+    this.originalDcid = cids.originalDcid;
+    this.keys = new ConnectionKeys(this.provider, role, this.version);
+    this.keys.installInitial(role === 'client' ? cids.dcid : cids.originalDcid);
+    this.opener = new PacketOpener({ shortDcidLength: c.connectionIdLength === 0 ? 0 : cids.scid.length });
+    this.recovery = new Recovery<SentFrame[]>({
+      role,
+      congestion: options.congestion ?? 'cubic',
+      ...(options.initialWindow === undefined ? {} : { initialWindow: options.initialWindow }),
+      ...(options.pacing === undefined ? {} : { pacing: options.pacing }),
+    });
+    this.streams = new StreamManager({
+      role,
+      local: {
+        initialMaxData: c.maxData,
+        initialMaxStreamDataBidiLocal: c.maxStreamDataBidiLocal,
+        initialMaxStreamDataBidiRemote: c.maxStreamDataBidiRemote,
+        initialMaxStreamDataUni: c.maxStreamDataUni,
+        initialMaxStreamsBidi: c.maxStreamsBidi,
+        initialMaxStreamsUni: c.maxStreamsUni,
+      },
+      sendBufferSize: c.sendBufferSize,
+    });
+    this.localCids = new LocalConnectionIds({
+      initial: cids.scid,
+      length: c.connectionIdLength,
+      random: (n) => this.provider.random(n),
+      ...(resetTokenFor === undefined ? {} : { resetToken: resetTokenFor }),
+    });
+    this.peerCids = new PeerConnectionIds({ initial: cids.dcid, activeLimit: c.activeConnectionIdLimit });
+    const tracker = (space: PacketNumberSpace): AckTracker =>
+      new AckTracker({ space, maxAckDelay: space === 'application' ? c.maxAckDelay : 0, ackDelayExponent: c.ackDelayExponent });
+    this.acks = { initial: tracker('initial'), handshake: tracker('handshake'), application: tracker('application') };
+    const crypto = (): CryptoStream => new CryptoStream({ maxBuffered: c.cryptoBufferSize });
+    this.crypto = { initial: crypto(), handshake: crypto(), application: crypto() };
+    this.builder = new PacketBuilder({ maxDatagramSize: this.datagramSize, role });
+
+    this.localTransportParameters = {
+      maxIdleTimeout: c.idleTimeout,
+      initialMaxData: c.maxData,
+      initialMaxStreamDataBidiLocal: c.maxStreamDataBidiLocal,
+      initialMaxStreamDataBidiRemote: c.maxStreamDataBidiRemote,
+      initialMaxStreamDataUni: c.maxStreamDataUni,
+      initialMaxStreamsBidi: c.maxStreamsBidi,
+      initialMaxStreamsUni: c.maxStreamsUni,
+      ackDelayExponent: c.ackDelayExponent,
+      maxAckDelay: c.maxAckDelay,
+      activeConnectionIdLimit: c.activeConnectionIdLimit,
+      initialSourceConnectionId: cids.scid,
+      maxDatagramFrameSize: c.maxDatagramFrameSize,
+      ...extraParams,
+    };
+    const w = new Writer();
+    encodeTransportParameters(w, this.localTransportParameters, role);
+    this.tls = makeTls(w.toBytes());
+    this.armIdle();
+  }
+
+  /**
+   * A client connection to `path.remote`. The ClientHello is built at once:
+   * the first `poll` returns the first Initial datagram.
+   */
+  static client(options: ClientConnectionOptions, path: Path, now: number): Connection {
+    const c = resolveCommon(options);
+    const random = (n: number): Uint8Array => options.provider.random(n);
+    // RFC 9000 section 7.2: the first Destination Connection ID is unpredictable and at least 8 bytes.
+    const dcid = random(8);
+    const scid = random(c.connectionIdLength);
+    const conn = new Connection(
+      'client',
+      options,
+      path,
+      now,
+      { scid, dcid, originalDcid: dcid },
+      (tp) => {
+        const tlsOptions: TlsClientOptions = {
+          provider: options.provider,
+          alpn: options.alpn,
+          transportParameters: tp,
+          ...(options.serverName === undefined ? {} : { serverName: options.serverName }),
+          ...(options.cipherSuites === undefined ? {} : { cipherSuites: options.cipherSuites }),
+          ...(options.groups === undefined ? {} : { groups: options.groups }),
+          ...(options.verifyCertificate === undefined ? {} : { verifyCertificate: options.verifyCertificate }),
+          ...(options.insecureSkipVerify === undefined ? {} : { insecureSkipVerify: options.insecureSkipVerify }),
+          ...(options.certificateChain === undefined ? {} : { certificateChain: options.certificateChain }),
+          ...(options.signer === undefined ? {} : { signer: options.signer }),
+        };
+        return new TlsClient(tlsOptions);
+      },
+      {},
+      true,
+      options.token ?? new Uint8Array(0),
+      undefined,
+    );
+    conn.startClient();
+    return conn;
+  }
+
+  /**
+   * A server connection for a client whose first Initial is `first` (see
+   * {@link readFirstInitial}); pass that datagram to `receive` next.
+   */
+  static server(options: ServerConnectionOptions, first: FirstInitial, path: Path, now: number): Connection {
+    const c = resolveCommon({ ...options, version: first.version });
+    const scid = options.sourceConnectionId ?? options.provider.random(c.connectionIdLength);
+    const resetToken = options.statelessResetToken ?? options.provider.random(16);
+    const originalDcid = options.retry?.originalDestinationConnectionId ?? first.dcid;
+    const extra: Partial<TransportParameters> = {
+      originalDestinationConnectionId: originalDcid,
+      statelessResetToken: resetToken,
+      ...(options.retry === undefined ? {} : { retrySourceConnectionId: options.retry.retrySourceConnectionId }),
+    };
+    return new Connection(
+      'server',
+      { ...options, version: first.version },
+      path,
+      now,
+      // The Initial keys derive from the DCID of the Initial being answered (after a Retry: the Retry's SCID).
+      { scid, dcid: first.scid, originalDcid: first.dcid },
+      (tp) => {
+        const tlsOptions: TlsServerOptions = {
+          provider: options.provider,
+          alpn: options.alpn,
+          transportParameters: tp,
+          certificateChain: options.certificateChain,
+          signer: options.signer,
+          ...(options.cipherSuites === undefined ? {} : { cipherSuites: options.cipherSuites }),
+          ...(options.groups === undefined ? {} : { groups: options.groups }),
+          ...(options.clientAuthentication === undefined ? {} : { clientAuthentication: options.clientAuthentication }),
+        };
+        return new TlsServer(tlsOptions);
+      },
+      extra,
+      options.addressValidated ?? false,
+      new Uint8Array(0),
+      options.resetTokenFor,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // getters
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  /** The path datagrams are sent on. */
+  get path(): Path {
+    return this.pathValue;
+  }
+
+  /** The negotiated ALPN protocol (null before the handshake got that far). */
+  get alpn(): string | null {
+    return this.alpnValue;
+  }
+
+  /** The peer's transport parameters (null until received). */
+  get peerParameters(): TransportParameters | null {
+    return this.peerParams;
+  }
+
+  get isHandshakeComplete(): boolean {
+    return this.handshakeComplete;
+  }
+
+  get isHandshakeConfirmed(): boolean {
+    return this.handshakeConfirmed;
+  }
+
+  /** Our connection IDs the peer may use (an endpoint routes datagrams by them). */
+  get localConnectionIds(): Uint8Array[] {
+    return this.localCids.active().map((c) => c.cid);
+  }
+
+  /** Connection IDs added and retired since the last call (for an endpoint's routing table). */
+  takeConnectionIdChanges(): { added: Uint8Array[]; retired: Uint8Array[] } {
+    return this.localCids.takeChanges();
+  }
+
+  /** The Destination Connection ID of the client's first Initial (what the server's Initial keys derive from). */
+  get originalDestinationConnectionId(): Uint8Array {
+    return this.originalDcid;
+  }
+
+  /** A NEW_TOKEN token the server gave us (client), for a later connection's `token` option. */
+  get newToken(): Uint8Array | null {
+    return this.newTokenValue;
+  }
+
+  /** RTT estimate (ms) and congestion state. */
+  get rtt(): { readonly smoothed: number; readonly min: number; readonly latest: number; readonly variance: number } {
+    const r = this.recovery.rtt;
+    return { smoothed: r.smoothed, min: r.min, latest: r.latest, variance: r.rttvar };
+  }
+
+  get congestionWindow(): number {
+    return this.recovery.congestionWindow;
+  }
+
+  get bytesInFlight(): number {
+    return this.recovery.bytesInFlight;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // input
+
+  /**
+   * A datagram arrived on `path` at `now`. It is decrypted in place and
+   * stream data may stay as views of it: do not reuse its buffer. Never
+   * throws because of the datagram's contents: a peer's protocol error closes
+   * the connection (see the `closed` event).
+   */
+  receive(datagram: Uint8Array, path: Path, now: number): void {
+    const st = this.stateValue;
+    if (st === 'closed' || st === 'draining') return;
+    if (now > this.now) this.now = now;
+    this.stats.datagramsReceived++;
+    this.stats.bytesReceived += datagram.length;
+    if (!this.addressValidated) this.amplificationReceived += datagram.length;
+    if (st === 'closing') {
+      // RFC 9000 section 10.2.1: answer packets with CONNECTION_CLOSE, with a limit on the rate.
+      this.packetsSinceClose++;
+      if (this.packetsSinceClose >= 2 ** Math.min(this.closesSent, 10)) {
+        this.packetsSinceClose = 0;
+        this.closeSendPending = true;
+      }
+      return;
+    }
+    // One path per connection until migration (RFC 9000 section 9) is implemented: datagrams from
+    // another address are processed, replies keep going to the connection's path.
+    void path;
+    let results: PacketResult[];
+    try {
+      results = this.opener.open(datagram, this.keys.openKeys());
+    } catch (e) {
+      this.failInternal(e);
+      return;
+    }
+    let opened = false;
+    for (const r of results) {
+      if (this.stateValue !== 'handshake' && this.stateValue !== 'established') break;
+      switch (r.status) {
+        case 'opened':
+          this.stats.packetsReceived++;
+          if (this.handlePacketSafely(r, now)) opened = true;
+          break;
+        case 'invalid':
+          this.stats.packetsReceived++;
+          this.closeWithError(r.error, now);
+          break;
+        case 'dropped':
+          this.stats.packetsDropped++;
+          if (r.reason === 'aead') this.onAuthenticationFailure(now);
+          break;
+        case 'unprotected':
+          this.handleUnprotected(r, datagram, now);
+          break;
+        default: {
+          const never: never = r;
+          throw new UsageError(`unknown packet result ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    // RFC 9000 section 10.3.1: a datagram that opens nothing may be a stateless reset.
+    if (!opened && this.stateValue !== 'closed' && this.stateValue !== 'draining' && this.peerCids.isStatelessReset(datagram)) {
+      this.enterDraining(
+        { kind: 'transport', code: 0n, name: 'NO_ERROR', frameType: null, reason: 'stateless reset', initiator: 'stateless-reset' },
+        now,
+      );
+    }
+    if (!this.addressValidated) this.updateAmplification(now);
+  }
+
+  private handlePacketSafely(p: OpenedPacket, now: number): boolean {
+    try {
+      return this.handlePacket(p, now);
+    } catch (e) {
+      if (e instanceof TransportError) this.closeWithError(e, now);
+      else if (e instanceof TlsAlertError) this.closeWithError(e.toTransportError(), now);
+      else this.failInternal(e, now);
+      return false;
+    }
+  }
+
+  private handlePacket(p: OpenedPacket, now: number): boolean {
+    const space = p.space;
+    const tracker = this.acks[space];
+    if (tracker.isDuplicate(p.pn)) {
+      this.stats.packetsDropped++;
+      return false;
+    }
+    const h = p.header;
+    if (this.role === 'client') {
+      if (h.kind === 'initial' || h.kind === 'handshake') {
+        if (this.serverScid === null) {
+          // RFC 9000 section 7.2: the client uses the server's SCID as its DCID from now on.
+          this.serverScid = h.scid.slice();
+          this.peerCids.replaceInitial(this.serverScid);
+        } else if (!bytesEqual(h.scid, this.serverScid)) {
+          // "...MUST discard packets with a different Source Connection ID" (section 7.2).
+          return false;
+        }
+      }
+    } else if (h.kind === 'handshake') {
+      // RFC 9000 section 8.1: a Handshake packet proves the client received our Initial.
+      this.setAddressValidated(now);
+      // RFC 9001 section 4.9.1: a server discards Initial keys when it first processes a Handshake packet.
+      this.discardSpace('initial', now);
+    }
+    this.receivedFromPeer = true;
+    if (h.kind === '1rtt' && p.keyPhase !== this.keys.keyPhase) this.onPeerKeyPhase(now);
+
+    for (const frame of p.frames) this.handleFrame(frame, p, now);
+    if (this.stateValue === 'closed') return true;
+    tracker.onPacketReceived(p.pn, p.ackEliciting, now);
+    // RFC 9000 section 10.1: the idle timer restarts on a packet processed.
+    this.lastActivity = now;
+    this.ackElicitingSinceReceive = false;
+    this.armIdle();
+    return true;
+  }
+
+  private handleFrame(frame: Frame, p: OpenedPacket, now: number): void {
+    switch (frame.type) {
+      case 'padding':
+      case 'ping':
+        return;
+      case 'ack':
+        this.handleAckFrame(p.space, frame, now);
+        return;
+      case 'crypto': {
+        const chunks = this.crypto[p.space].handleCryptoFrame(frame);
+        for (const chunk of chunks) this.tls.receive(p.space, chunk);
+        this.processTlsOutputs(now);
+        return;
+      }
+      case 'new-token':
+        // RFC 9000 section 19.7: "A server MUST treat receipt of a NEW_TOKEN frame as a connection error of type PROTOCOL_VIOLATION."
+        if (this.role === 'server') throw new TransportError('PROTOCOL_VIOLATION', 'NEW_TOKEN from a client', { frameType: T_NEW_TOKEN });
+        this.newTokenValue = frame.token.slice();
+        return;
+      case 'stream':
+      case 'reset-stream':
+      case 'stop-sending':
+      case 'max-data':
+      case 'max-stream-data':
+      case 'max-streams':
+      case 'data-blocked':
+      case 'stream-data-blocked':
+      case 'streams-blocked':
+        this.streams.handleFrame(frame);
+        this.drainStreamEvents();
+        return;
+      case 'new-connection-id':
+        this.peerCids.handleNewConnectionId(frame);
+        return;
+      case 'retire-connection-id':
+        this.localCids.handleRetireConnectionId(frame, p.header.dcid);
+        return;
+      case 'path-challenge':
+        // RFC 9000 section 8.2.2: echo the data in PATH_RESPONSE (bounded: a flood of challenges keeps the latest few).
+        if (this.pathResponses.length >= 4) this.pathResponses.shift();
+        this.pathResponses.push(frame.data.slice());
+        return;
+      case 'path-response':
+        // We send no PATH_CHALLENGE yet (migration is not implemented): an unsolicited response is ignored.
+        return;
+      case 'connection-close':
+        this.handleConnectionCloseFrame(frame, now);
+        return;
+      case 'handshake-done':
+        // RFC 9000 section 19.20: "A server MUST treat receipt of a HANDSHAKE_DONE frame as a connection error of type PROTOCOL_VIOLATION."
+        if (this.role === 'server')
+          throw new TransportError('PROTOCOL_VIOLATION', 'HANDSHAKE_DONE from a client', { frameType: T_HANDSHAKE_DONE });
+        this.confirmHandshake(now);
+        return;
+      case 'datagram':
+        this.handleDatagramFrame(frame.data);
+        return;
+      default: {
+        const never: never = frame;
+        throw new UsageError(`unknown frame ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private handleAckFrame(space: PacketNumberSpace, frame: AckFrame, now: number): void {
+    const exponent = this.peerParams?.ackDelayExponent ?? 3;
+    const out = this.recovery.onAckReceived(space, frame, decodeAckDelay(frame.ackDelay, exponent), now);
+    for (const p of out.acked) {
+      for (const f of p.frames) this.onFrameAcked(space, p.pn, f);
+      if (space === 'application' && p.pn >= this.firstPnOfPhase) this.phaseAcked = true;
+    }
+    this.onPacketsLost(space, out.lost);
+    // RFC 9001 section 4.1.2: a client MAY consider the handshake confirmed on an acknowledgment of a 1-RTT packet.
+    if (space === 'application' && out.acked.length > 0 && this.role === 'client' && this.handshakeComplete) this.confirmHandshake(now);
+  }
+
+  private onFrameAcked(space: PacketNumberSpace, pn: number, f: SentFrame): void {
+    switch (f.kind) {
+      case 'crypto':
+        this.crypto[space].onFrameAcked(f.record);
+        return;
+      case 'stream':
+        this.streams.onFrameAcked(f.record);
+        this.drainStreamEvents();
+        return;
+      case 'ack':
+        this.acks[space].onAckOfAckReceived(pn);
+        return;
+      case 'handshake-done':
+        return;
+      case 'local-cid':
+        this.localCids.onFrameAcked(f.record);
+        return;
+      case 'peer-cid':
+        this.peerCids.onFrameAcked(f.record);
+        return;
+      default: {
+        const never: never = f;
+        throw new UsageError(`unknown record ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private onPacketsLost(space: PacketNumberSpace, lost: readonly Sent[]): void {
+    for (const p of lost) {
+      this.stats.packetsLost++;
+      for (const f of p.frames) {
+        switch (f.kind) {
+          case 'crypto':
+            this.crypto[space].onFrameLost(f.record);
+            break;
+          case 'stream':
+            this.streams.onFrameLost(f.record);
+            break;
+          case 'ack':
+            break;
+          case 'handshake-done':
+            // RFC 9000 section 13.3: "The HANDSHAKE_DONE frame MUST be retransmitted until it is acknowledged."
+            this.handshakeDonePending = true;
+            break;
+          case 'local-cid':
+            this.localCids.onFrameLost(f.record);
+            break;
+          case 'peer-cid':
+            this.peerCids.onFrameLost(f.record);
+            break;
+          default: {
+            const never: never = f;
+            throw new UsageError(`unknown record ${JSON.stringify(never)}`);
+          }
+        }
+      }
+    }
+  }
+
+  private handleConnectionCloseFrame(frame: ConnectionCloseFrame, now: number): void {
+    const application = frame.frameType === null;
+    this.enterDraining(
+      {
+        kind: application ? 'application' : 'transport',
+        code: frame.errorCode,
+        name: application ? null : transportErrorName(frame.errorCode),
+        frameType: frame.frameType,
+        reason: FROM_UTF8.decode(frame.reason),
+        initiator: 'peer',
+      },
+      now,
+    );
+  }
+
+  private handleDatagramFrame(data: Uint8Array): void {
+    const max = this.config.maxDatagramFrameSize;
+    // RFC 9221 section 3: receiving DATAGRAM without advertising support, or larger than advertised, is PROTOCOL_VIOLATION.
+    if (max === 0)
+      throw new TransportError('PROTOCOL_VIOLATION', 'DATAGRAM frame without max_datagram_frame_size', { frameType: T_DATAGRAM });
+    if (data.length + 3 > max)
+      throw new TransportError('PROTOCOL_VIOLATION', `DATAGRAM of ${data.length} bytes exceeds our limit`, { frameType: T_DATAGRAM });
+    // DATAGRAM is unreliable: when the application does not keep up, newer ones are dropped.
+    if (this.datagramsIn >= this.config.datagramQueueLength) return;
+    this.datagramsIn++;
+    this.emit({ type: 'datagram', data: data.slice() });
+  }
+
+  private handleUnprotected(r: UnprotectedPacket, datagram: Uint8Array, now: number): void {
+    const h = r.header;
+    if (this.role !== 'client' || this.receivedFromPeer) return;
+    if (h.kind === 'retry') {
+      // RFC 9000 section 17.2.5.2: one Retry, a non-empty token, a valid integrity tag.
+      if (this.retryScid !== null || h.token.length === 0) return;
+      if (!verifyRetryIntegrity(this.provider, h.version, this.originalDcid, datagram.subarray(h.start, h.end))) return;
+      this.retryScid = h.scid.slice();
+      this.token = h.token.slice();
+      this.peerCids.replaceInitial(this.retryScid);
+      this.keys.installInitial(this.retryScid, h.version);
+      // RFC 9002 section 6.3: the Initial packets sent so far are no longer in flight; resend their data in new packets.
+      this.recovery.discardSpace('initial', now, true);
+      this.crypto.initial.requeueUnacked();
+      return;
+    }
+    if (h.kind === 'version-negotiation') {
+      // RFC 9000 section 6.2: ignore one that lists our version; otherwise no common version: give up.
+      if (h.versions.includes(this.version)) return;
+      if (!bytesEqual(h.dcid, this.localCids.active()[0]?.cid ?? new Uint8Array(0))) return;
+      this.closedReported = false;
+      this.emitClosed({
+        kind: 'transport',
+        code: 0x11n,
+        name: 'VERSION_NEGOTIATION_ERROR',
+        frameType: null,
+        reason: `server supports versions ${h.versions.map((v) => `0x${v.toString(16)}`).join(', ')}`,
+        initiator: 'peer',
+      });
+      this.setState('closed');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // TLS
+
+  private startClient(): void {
+    (this.tls as TlsClient).start();
+    this.processTlsOutputs(this.lastActivity);
+  }
+
+  private processTlsOutputs(now: number): void {
+    for (const o of this.tls.takeOutputs()) this.handleTlsOutput(o, now);
+  }
+
+  private handleTlsOutput(o: HandshakeOutput, now: number): void {
+    switch (o.type) {
+      case 'send':
+        this.crypto[o.level].write(o.data);
+        return;
+      case 'keys':
+        this.keys.install(o.level, o.direction, o.suite, o.secret);
+        if (o.level === 'handshake' && o.direction === 'write') this.recovery.onHandshakeKeysAvailable();
+        return;
+      case 'alpn':
+        this.alpnValue = o.protocol;
+        return;
+      case 'peer-transport-parameters':
+        this.applyPeerTransportParameters(o.bytes, now);
+        return;
+      case 'complete':
+        this.onHandshakeComplete(now);
+        return;
+      default: {
+        const never: never = o;
+        throw new UsageError(`unknown TLS output ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** RFC 9000 section 7.3 (connection IDs) and 7.4 (parameters apply). */
+  private applyPeerTransportParameters(bytes: Uint8Array, now: number): void {
+    const peerRole: Role = this.role === 'client' ? 'server' : 'client';
+    const tp = decodeTransportParameters(bytes, peerRole);
+    const mismatch = (what: string): never => {
+      throw new TransportError('TRANSPORT_PARAMETER_ERROR', `${what} does not match the connection IDs used`);
+    };
+    if (this.role === 'client') {
+      if (tp.originalDestinationConnectionId === null || !bytesEqual(tp.originalDestinationConnectionId, this.originalDcid))
+        mismatch('original_destination_connection_id');
+      if (tp.initialSourceConnectionId === null || this.serverScid === null || !bytesEqual(tp.initialSourceConnectionId, this.serverScid))
+        mismatch('initial_source_connection_id');
+      if (this.retryScid === null ? tp.retrySourceConnectionId !== null : !bytesEqual(tp.retrySourceConnectionId ?? EMPTY, this.retryScid))
+        mismatch('retry_source_connection_id');
+      if (tp.statelessResetToken !== null) this.peerCids.setInitialResetToken(tp.statelessResetToken);
+    } else if (tp.initialSourceConnectionId === null || !bytesEqual(tp.initialSourceConnectionId, this.peerCids.current.cid)) {
+      mismatch('initial_source_connection_id');
+    }
+    this.peerParams = tp;
+    this.streams.setPeerTransportParameters(tp);
+    this.drainStreamEvents();
+    this.recovery.setMaxAckDelay(tp.maxAckDelay);
+    this.localCids.setPeerLimit(tp.activeConnectionIdLimit);
+    const size = Math.min(this.config.maxDatagramSize, tp.maxUdpPayloadSize);
+    if (size !== this.datagramSize) {
+      this.datagramSize = size;
+      this.builder = new PacketBuilder({ maxDatagramSize: size, role: this.role });
+      this.recovery.setMaxDatagramSize(size);
+    }
+    this.armIdle();
+    void now;
+  }
+
+  private onHandshakeComplete(now: number): void {
+    if (this.handshakeComplete) return;
+    this.handshakeComplete = true;
+    const peer = this.peerParams;
+    const alpn = this.alpnValue;
+    if (peer === null || alpn === null) throw new TransportError('INTERNAL_ERROR', 'handshake complete without parameters or ALPN');
+    this.setState('established');
+    this.emit({ type: 'handshake-completed', alpn, peerParameters: peer, resumed: false, earlyDataAccepted: false });
+    if (this.role === 'server') {
+      // RFC 9001 section 4.1.2: the server's handshake is confirmed when it completes; it sends HANDSHAKE_DONE.
+      this.handshakeDonePending = true;
+      this.confirmHandshake(now);
+    }
+  }
+
+  private confirmHandshake(now: number): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    // RFC 9001 section 4.9.2: Handshake keys are discarded once the handshake is confirmed.
+    this.discardSpace('handshake', now);
+    this.recovery.onHandshakeConfirmed(now);
+    this.emit({ type: 'handshake-confirmed' });
+  }
+
+  private discardSpace(space: 'initial' | 'handshake', now: number): void {
+    if (space === 'initial' ? this.keys.isInitialDiscarded : !this.keys.has('handshake', 'read')) return;
+    this.keys.discard(space);
+    this.recovery.discardSpace(space, now);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // key update (RFC 9001 section 6)
+
+  /**
+   * A 1-RTT packet opened with the other Key Phase bit. While the previous
+   * phase's read keys are kept, that bit opens with them: a late packet of
+   * the old phase, nothing to do. Otherwise it opened with the next keys: the
+   * peer started a key update, and we follow (RFC 9001 section 6.2).
+   */
+  private onPeerKeyPhase(now: number): void {
+    if (this.keys.hasPreviousReadKeys) return;
+    if (!this.handshakeConfirmed) throw new TransportError('KEY_UPDATE_ERROR', 'key update before the handshake was confirmed');
+    this.keys.updateKeys();
+    this.startPhase(now);
+  }
+
+  private startPhase(now: number): void {
+    this.firstPnOfPhase = this.nextPn.application;
+    this.phaseAcked = false;
+    // RFC 9001 section 6.5: keep the old read keys for a while (three PTOs) for reordered packets.
+    this.timers.set('key-discard', now + 3 * this.recovery.loss.ptoPeriod());
+  }
+
+  /**
+   * Starts a key update (RFC 9001 section 6.1). Allowed once the handshake
+   * is confirmed and a packet of the current phase was acknowledged; returns
+   * false (changing nothing) otherwise.
+   */
+  updateKeys(now: number = this.now): boolean {
+    // "An endpoint MUST NOT initiate a subsequent key update unless it has received an acknowledgment
+    // for a packet that was sent protected with keys from the current key phase" (section 6.1).
+    if (!this.handshakeConfirmed || !this.phaseAcked || this.keys.hasPreviousReadKeys) return false;
+    this.keys.updateKeys();
+    this.startPhase(now);
+    return true;
+  }
+
+  private onAuthenticationFailure(now: number): void {
+    this.authFailures++;
+    // RFC 9001 section 6.6: beyond the integrity limit the connection must close with AEAD_LIMIT_REACHED.
+    if (this.authFailures >= 2 ** 36) this.closeWithError(new TransportError('AEAD_LIMIT_REACHED', 'integrity limit reached'), now);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // commands
+
+  /** Opens a stream of ours; null when the peer's stream limit is reached (wait for `streams-available`). */
+  openStream(bidi = true): number | null {
+    this.checkOpen();
+    return this.streams.openStream(bidi);
+  }
+
+  /** Queues as much of `data` as the stream's send buffer takes; returns the bytes taken (backpressure: wait for `stream-writable`). */
+  streamWrite(streamId: number, data: Uint8Array): number {
+    this.checkOpen();
+    return this.streams.write(streamId, data);
+  }
+
+  /** Bytes `streamWrite` would take now. */
+  streamWritableBytes(streamId: number): number {
+    return this.streams.writableBytes(streamId);
+  }
+
+  /** Ends the stream after what was written (FIN). */
+  streamFinish(streamId: number): void {
+    this.checkOpen();
+    this.streams.finish(streamId);
+  }
+
+  /** Abandons sending on the stream (RESET_STREAM with `errorCode`). */
+  streamReset(streamId: number, errorCode: number | bigint): void {
+    this.checkOpen();
+    this.streams.resetStream(streamId, BigInt(errorCode));
+  }
+
+  /** Asks the peer to stop sending on the stream (STOP_SENDING). */
+  streamStopSending(streamId: number, errorCode: number | bigint): void {
+    this.checkOpen();
+    this.streams.stopSending(streamId, BigInt(errorCode));
+  }
+
+  /**
+   * Reads up to `max` bytes of the stream in order; null when nothing is
+   * readable now. Reading is what returns flow-control credit to the peer.
+   */
+  streamRead(streamId: number, max?: number): StreamRead | null {
+    const r = this.streams.read(streamId, max);
+    this.drainStreamEvents();
+    return r;
+  }
+
+  /** Stream IDs with state. */
+  streamIds(): number[] {
+    return this.streams.streamIds();
+  }
+
+  /**
+   * Queues a DATAGRAM frame (RFC 9221). Returns false when the peer does not
+   * accept DATAGRAM frames or `data` is larger than it allows or fits a
+   * packet; the datagram may still be lost on the way (unreliable).
+   */
+  sendDatagram(data: Uint8Array): boolean {
+    this.checkOpen();
+    const peerMax = this.peerParams?.maxDatagramFrameSize ?? 0;
+    if (peerMax === 0 || data.length + 3 > peerMax || data.length + 64 > this.datagramSize) return false;
+    // Unreliable and unbounded queues are a bad mix: keep at most a congestion window's worth waiting.
+    if (this.datagramsOutBytes + data.length > Math.max(this.recovery.congestionWindow, 64 * 1024)) return false;
+    this.datagramsOut.push(data.slice());
+    this.datagramsOutBytes += data.length;
+    return true;
+  }
+
+  /** Sends a PING (an ack-eliciting packet): checks the peer is alive and refreshes the idle timer. */
+  ping(): void {
+    this.checkOpen();
+    this.pingPending = true;
+  }
+
+  /**
+   * Closes the connection immediately (RFC 9000 section 10.2): CONNECTION_CLOSE
+   * goes out, the `closed` event follows, and after three PTOs `poll` returns `done`.
+   */
+  close(options: CloseOptions = {}): void {
+    const now = this.now;
+    if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed') return;
+    const kind = options.kind ?? 'application';
+    const code = BigInt(options.errorCode ?? 0);
+    const reason = options.reason ?? '';
+    this.startClosing(
+      {
+        kind,
+        code,
+        name: kind === 'transport' ? transportErrorName(code) : null,
+        frameType: kind === 'transport' ? 0 : null,
+        reason,
+        initiator: 'local',
+      },
+      now,
+    );
+  }
+
+  private checkOpen(): void {
+    if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed')
+      throw new UsageError(`the connection is ${this.stateValue}`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // closing
+
+  private closeWithError(e: TransportError, now: number): void {
+    if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed') return;
+    this.startClosing(
+      { kind: 'transport', code: BigInt(e.errorCode), name: e.code, frameType: e.frameType ?? 0, reason: e.reason, initiator: 'local' },
+      now,
+    );
+  }
+
+  private failInternal(e: unknown, now: number = this.now): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.closeWithError(new TransportError('INTERNAL_ERROR', msg), now);
+  }
+
+  private startClosing(reason: CloseReason, now: number): void {
+    const phrase = truncateUtf8(reason.reason, MAX_REASON_BYTES);
+    const transport: ConnectionCloseFrame =
+      reason.kind === 'transport'
+        ? { type: 'connection-close', errorCode: reason.code, frameType: reason.frameType ?? 0, reason: phrase }
+        : // RFC 9000 section 10.2.3: an application close in Initial/Handshake packets becomes APPLICATION_ERROR.
+          { type: 'connection-close', errorCode: 0x0cn, frameType: 0, reason: new Uint8Array(0) };
+    const application: ConnectionCloseFrame | null =
+      reason.kind === 'application' ? { type: 'connection-close', errorCode: reason.code, frameType: null, reason: phrase } : null;
+    this.closeFrame = { transport, application };
+    this.closeSendPending = true;
+    this.setState('closing');
+    this.emitClosed(reason);
+    this.timers.stopAll();
+    this.timers.set('close', now + 3 * this.recovery.loss.ptoPeriod());
+  }
+
+  private enterDraining(reason: CloseReason, now: number): void {
+    this.setState('draining');
+    this.emitClosed(reason);
+    this.timers.stopAll();
+    // RFC 9000 section 10.2.2: the draining state lasts three PTOs; a stateless reset ends at once (10.3.1).
+    this.timers.set('close', reason.initiator === 'stateless-reset' ? now : now + 3 * this.recovery.loss.ptoPeriod());
+  }
+
+  private emitClosed(reason: CloseReason): void {
+    if (this.closedReported) return;
+    this.closedReported = true;
+    this.emit({ type: 'closed', reason });
+  }
+
+  private closeFrameFor(space: PacketNumberSpace): ConnectionCloseFrame {
+    const f = this.closeFrame!;
+    return space === 'application' && f.application !== null ? f.application : f.transport;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // output
+
+  /** Events first, then datagrams to send, then NEED_READ with the next deadline; `done` at the end. */
+  poll(now: number): ConnectionPollResult {
+    if (now > this.now) this.now = now;
+    this.onTimers(now);
+    if (this.eventHead < this.events.length) {
+      const event = this.events[this.eventHead++]!;
+      if (this.eventHead === this.events.length) {
+        this.events.length = 0;
+        this.eventHead = 0;
+      }
+      if (event.type === 'datagram') this.datagramsIn--;
+      return { type: 'event', event };
+    }
+    if (this.stateValue === 'closed') return DONE;
+    let datagram: Uint8Array | null;
+    try {
+      datagram = this.buildDatagram(now);
+    } catch (e) {
+      if (e instanceof TransportError) this.closeWithError(e, now);
+      else this.failInternal(e, now);
+      return this.poll(now);
+    }
+    if (datagram !== null) return { type: 'need-write', datagram, path: this.pathValue };
+    return { type: 'need-read', deadline: this.nextDeadline(now) };
+  }
+
+  private onTimers(now: number): void {
+    if (this.stateValue === 'closed') return;
+    const close = this.timers.get('close');
+    if (close !== null && now >= close) {
+      this.setState('closed');
+      this.timers.stopAll();
+      return;
+    }
+    if (this.stateValue === 'closing' || this.stateValue === 'draining') return;
+    const idle = this.timers.get('idle');
+    if (idle !== null && now >= idle) {
+      // RFC 9000 section 10.1: the connection is silently closed and its state discarded.
+      this.emitClosed({
+        kind: 'transport',
+        code: 0n,
+        name: 'NO_ERROR',
+        frameType: null,
+        reason: 'idle timeout',
+        initiator: 'idle-timeout',
+      });
+      this.setState('closed');
+      this.timers.stopAll();
+      return;
+    }
+    const lossDeadline = this.recovery.deadline;
+    if (lossDeadline !== null && now >= lossDeadline) {
+      const out = this.recovery.onTimeout(now);
+      if (out !== null) {
+        if (out.type === 'loss') this.onPacketsLost(out.space, out.lost);
+        else if (out.space !== 'application') this.crypto[out.space].requeueUnacked();
+      }
+    }
+    const keepAlive = this.config.keepAlive;
+    if (keepAlive !== null && this.handshakeComplete && now >= this.lastAckElicitingSent + keepAlive) this.pingPending = true;
+    const discard = this.timers.get('key-discard');
+    if (discard !== null && now >= discard) {
+      this.keys.dropPreviousReadKeys();
+      this.timers.stop('key-discard');
+    }
+  }
+
+  private nextDeadline(now: number): number | null {
+    const t = this.timers;
+    if (this.stateValue === 'closing' || this.stateValue === 'draining') return t.get('close');
+    t.set('loss', this.recovery.deadline);
+    const blocked = this.isAmplificationBlocked();
+    let ack: number | null = null;
+    if (!blocked) {
+      for (const space of SPACES) {
+        const d = this.acks[space].deadline;
+        if (d !== null && this.canWrite(space) && (ack === null || d < ack)) ack = d;
+      }
+    }
+    t.set('ack', ack);
+    if (blocked || this.pacingDeadline === null || this.pacingDeadline <= now) t.stop('pacing');
+    else t.set('pacing', this.pacingDeadline);
+    const keepAlive = this.config.keepAlive;
+    t.set('keep-alive', keepAlive !== null && this.handshakeComplete ? this.lastAckElicitingSent + keepAlive : null);
+    return t.nextDeadline();
+  }
+  private pacingDeadline: number | null = null;
+
+  private canWrite(space: PacketNumberSpace): boolean {
+    return space === 'application' ? this.keys.has('application', 'write') : this.keys.has(space, 'write');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // building datagrams
+
+  private isAmplificationBlocked(): boolean {
+    // RFC 9000 section 8.1: before validation a server sends at most three times what it received.
+    return !this.addressValidated && this.amplificationSent + this.datagramSize > 3 * this.amplificationReceived;
+  }
+
+  private setAddressValidated(now: number): void {
+    if (this.addressValidated) return;
+    this.addressValidated = true;
+    this.recovery.setAmplificationLimited(false, now);
+  }
+
+  private updateAmplification(now: number): void {
+    this.recovery.setAmplificationLimited(this.isAmplificationBlocked(), now);
+  }
+
+  private buildDatagram(now: number): Uint8Array | null {
+    const st = this.stateValue;
+    if (st === 'draining' || st === 'closed') return null;
+    if (st === 'closing') return this.closeSendPending ? this.buildClose() : null;
+    if (this.isAmplificationBlocked()) return null;
+
+    const size = this.datagramSize;
+    const rec = this.recovery;
+    const probing = rec.probesPending('initial') > 0 || rec.probesPending('handshake') > 0 || rec.probesPending('application') > 0;
+    let mayFill = probing;
+    this.pacingDeadline = null;
+    if (!mayFill && rec.canSend(size)) {
+      const at = rec.nextSendTime(now, size);
+      if (at <= now) mayFill = true;
+      else if (this.hasAnyData()) this.pacingDeadline = at;
+    }
+
+    const b = this.builder;
+    const plan: { space: PacketNumberSpace; frames: SentFrame[] }[] = [];
+    let handshakeSent = false;
+    for (const space of SPACES) {
+      if (!this.canWrite(space)) continue;
+      const tracker = this.acks[space];
+      const probe = rec.probesPending(space) > 0;
+      const ackNow = tracker.hasNewAck && tracker.ackDue(now);
+      const fill = (mayFill || probe) && this.hasDataFor(space);
+      if (!ackNow && !fill && !probe && !(space === 'application' && this.pingPending && mayFill)) continue;
+      if (!this.startPacket(space)) break;
+      const frames: SentFrame[] = [];
+      const pn = this.nextPn[space];
+      if (tracker.hasNewAck) {
+        const ack = tracker.buildAck(now);
+        if (ack !== null && b.addFrame(ack)) {
+          tracker.onAckSent(pn, ack);
+          frames.push({ kind: 'ack' });
+        }
+      }
+      let eliciting = false;
+      if (mayFill || probe) eliciting = this.fillPacket(space, frames);
+      if (probe && !eliciting && b.room > 0) b.addFrame(PING_FRAME);
+      if (space === 'application' && this.pingPending && b.room > 0) {
+        b.addFrame(PING_FRAME);
+        this.pingPending = false;
+      }
+      const built = b.finishPacket();
+      if (built === null) continue;
+      this.nextPn[space]++;
+      plan.push({ space, frames });
+      if (space === 'handshake') handshakeSent = true;
+    }
+    const dg = b.finishDatagram();
+    if (dg === null) return null;
+    const datagram = protectDatagram(dg, this.keys.protectKeys());
+    this.recordSent(dg.packets, plan, now);
+    this.stats.datagramsSent++;
+    this.stats.bytesSent += datagram.length;
+    if (!this.addressValidated) {
+      this.amplificationSent += datagram.length;
+      this.updateAmplification(now);
+    }
+    // RFC 9001 section 4.9.1: a client discards Initial keys when it first sends a Handshake packet.
+    if (handshakeSent && this.role === 'client') this.discardSpace('initial', now);
+    rec.setAppLimited(!this.hasAnyData(), now);
+    return datagram;
+  }
+
+  private startPacket(space: PacketNumberSpace): boolean {
+    const b = this.builder;
+    const pn = this.nextPn[space];
+    const largestAcked = this.recovery.loss.sent(space).largestAcked;
+    const dcid = this.peerCids.current.cid;
+    if (space === 'application') return b.startShort({ dcid, pn, largestAcked, keyPhase: this.keys.keyPhase === 1 });
+    return b.startLong({
+      type: space,
+      version: this.version,
+      dcid,
+      scid: this.localCids.active()[0]?.cid ?? EMPTY,
+      pn,
+      largestAcked,
+      ...(space === 'initial' && this.role === 'client' ? { token: this.token } : {}),
+    });
+  }
+
+  /** Adds the frames of `space` that fit; returns true if any is ack-eliciting. */
+  private fillPacket(space: PacketNumberSpace, frames: SentFrame[]): boolean {
+    const b = this.builder;
+    let eliciting = false;
+    const crypto = this.crypto[space];
+    while (crypto.hasPendingFrames()) {
+      const f = crypto.nextFrame(b.room);
+      if (f === null || !b.addFrame(f.frame)) break;
+      frames.push({ kind: 'crypto', record: f.record });
+      eliciting = true;
+    }
+    if (space !== 'application') return eliciting;
+    if (this.handshakeDonePending && b.addFrame(HANDSHAKE_DONE_FRAME)) {
+      this.handshakeDonePending = false;
+      frames.push({ kind: 'handshake-done' });
+      eliciting = true;
+    }
+    while (this.pathResponses.length > 0 && b.addFrame({ type: 'path-response', data: this.pathResponses[0]! })) {
+      this.pathResponses.shift();
+      eliciting = true;
+    }
+    for (;;) {
+      const f = this.localCids.nextFrame(b.room);
+      if (f === null || !b.addFrame(f.frame)) break;
+      frames.push({ kind: 'local-cid', record: f.record });
+      eliciting = true;
+    }
+    for (;;) {
+      const f = this.peerCids.nextFrame(b.room);
+      if (f === null || !b.addFrame(f.frame)) break;
+      frames.push({ kind: 'peer-cid', record: f.record });
+      eliciting = true;
+    }
+    while (this.datagramsOut.length > 0) {
+      const data = this.datagramsOut[0]!;
+      const frame: Frame = { type: 'datagram', data };
+      if (frameSize(frame) > b.room) break;
+      b.addFrame(frame);
+      this.datagramsOut.shift();
+      this.datagramsOutBytes -= data.length;
+      eliciting = true;
+    }
+    for (;;) {
+      const room = b.room;
+      if (room < 8) break;
+      const f = this.streams.nextFrame(room);
+      if (f === null) break;
+      if (!b.addFrame(f.frame)) throw new UsageError('stream frame larger than the room it was built for');
+      frames.push({ kind: 'stream', record: f.record });
+      eliciting = true;
+    }
+    return eliciting;
+  }
+
+  private hasDataFor(space: PacketNumberSpace): boolean {
+    if (this.crypto[space].hasPendingFrames()) return true;
+    if (space !== 'application') return false;
+    return (
+      this.handshakeDonePending ||
+      this.pathResponses.length > 0 ||
+      this.datagramsOut.length > 0 ||
+      this.localCids.hasPendingFrames() ||
+      this.peerCids.hasPendingFrames() ||
+      this.streams.hasPendingFrames()
+    );
+  }
+
+  private hasAnyData(): boolean {
+    for (const space of SPACES) if (this.canWrite(space) && this.hasDataFor(space)) return true;
+    return false;
+  }
+
+  private recordSent(
+    packets: readonly BuiltPacket[],
+    plan: readonly { space: PacketNumberSpace; frames: SentFrame[] }[],
+    now: number,
+  ): void {
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
+      const space = plan[i]!.space;
+      this.recovery.onPacketSent(space, {
+        pn: p.pn,
+        timeSent: now,
+        size: p.end - p.start,
+        ackEliciting: p.ackEliciting,
+        inFlight: p.inFlight,
+        frames: plan[i]!.frames,
+      });
+      this.stats.packetsSent++;
+      if (p.ackEliciting) {
+        // RFC 9000 section 10.1: sending the first ack-eliciting packet since the last receipt restarts the idle timer.
+        if (!this.ackElicitingSinceReceive) {
+          this.ackElicitingSinceReceive = true;
+          this.lastActivity = now;
+          this.armIdle();
+        }
+        this.lastAckElicitingSent = now;
+      }
+    }
+  }
+
+  /** CONNECTION_CLOSE in every space we can still write (RFC 9000 section 10.2.3). */
+  private buildClose(): Uint8Array | null {
+    this.closeSendPending = false;
+    const b = this.builder;
+    const plan: { space: PacketNumberSpace; frames: SentFrame[] }[] = [];
+    for (const space of SPACES) {
+      // Before the handshake is confirmed the peer may lack some keys: send in every level we have.
+      if (!this.canWrite(space)) continue;
+      if (!this.startPacket(space)) break;
+      b.addFrame(this.closeFrameFor(space));
+      if (b.finishPacket() === null) continue;
+      this.nextPn[space]++;
+      plan.push({ space, frames: [] });
+    }
+    const dg = b.finishDatagram();
+    if (dg === null) return null;
+    this.closesSent++;
+    this.stats.datagramsSent++;
+    return protectDatagram(dg, this.keys.protectKeys());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // helpers
+
+  private armIdle(): void {
+    const ours = this.config.idleTimeout;
+    const theirs = this.peerParams?.maxIdleTimeout ?? 0;
+    // RFC 9000 section 10.1: the smaller of the two non-zero values, and at least three PTOs.
+    const timeout = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
+    if (timeout === 0) {
+      this.timers.stop('idle');
+      return;
+    }
+    this.timers.set('idle', this.lastActivity + Math.max(timeout, 3 * this.recovery.loss.ptoPeriod()));
+  }
+
+  private drainStreamEvents(): void {
+    for (let e = this.streams.pollEvent(); e !== null; e = this.streams.pollEvent()) this.emit(e);
+  }
+
+  private emit(event: ConnectionEvent): void {
+    this.events.push(event);
+  }
+
+  private setState(next: ConnectionState): void {
+    this.stateValue = next;
+  }
+}
+
+const DONE: ConnectionPollResult = Object.freeze({ type: 'done' });
+const EMPTY = new Uint8Array(0);
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function truncateUtf8(s: string, max: number): Uint8Array {
+  const bytes = UTF8.encode(s);
+  if (bytes.length <= max) return bytes;
+  let end = max;
+  // Do not cut a multi-byte character: back up to a lead byte.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}

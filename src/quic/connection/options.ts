@@ -1,0 +1,162 @@
+/**
+ * Configuration of a QUIC connection: what both roles share, what only a
+ * client or a server needs, and the defaults (each justified where it is
+ * not the RFC's own default).
+ */
+import { UsageError } from '../../combinators/errors.js';
+import type { CipherSuite, CryptoProvider, NamedGroup, Signer } from '../crypto/provider.js';
+import type { CongestionAlgorithm } from '../recovery/recovery.js';
+import type { CongestionController } from '../recovery/congestion/controller.js';
+import type { CertificateVerifier } from '../tls/client.js';
+import { QUIC_V1 } from '../version.js';
+
+/** Limits we advertise (our transport parameters) and enforce. */
+export interface ConnectionLimits {
+  /** Connection-level receive window in bytes (initial_max_data; credit returns as the application reads). Default 8 MiB. */
+  readonly maxData?: number;
+  /** Per-stream receive window for streams we open (initial_max_stream_data_bidi_local). Default 1 MiB. */
+  readonly maxStreamDataBidiLocal?: number;
+  /** Per-stream receive window for streams the peer opens (initial_max_stream_data_bidi_remote). Default 1 MiB. */
+  readonly maxStreamDataBidiRemote?: number;
+  /** Per-stream receive window for the peer's unidirectional streams (initial_max_stream_data_uni). Default 1 MiB. */
+  readonly maxStreamDataUni?: number;
+  /** Peer bidirectional streams open at once (initial_max_streams_bidi). Default 100 (quinn, quiche). */
+  readonly maxStreamsBidi?: number;
+  /** Peer unidirectional streams open at once (initial_max_streams_uni). Default 100. */
+  readonly maxStreamsUni?: number;
+  /** Bytes a stream holds for sending (written, not yet acknowledged). Default 1 MiB. */
+  readonly sendBufferSize?: number;
+  /** Out-of-order CRYPTO bytes held per level (RFC 9000 section 7.5: at least 4096). Default 64 KiB. */
+  readonly cryptoBufferSize?: number;
+  /** Largest DATAGRAM frame we accept (max_datagram_frame_size); 0 (default) disables DATAGRAM (RFC 9221). */
+  readonly maxDatagramFrameSize?: number;
+  /** Received DATAGRAM frames queued before the oldest are dropped. Default 256. */
+  readonly datagramQueueLength?: number;
+  /** Our active_connection_id_limit (peer CIDs we keep). Default 4. */
+  readonly activeConnectionIdLimit?: number;
+}
+
+/** Options both roles share. */
+export interface CommonConnectionOptions {
+  /** Crypto provider (portable noble or Node). Its random source is the connection's only source of randomness. */
+  readonly provider: CryptoProvider;
+  /** ALPN protocol ids (client: offered in order; server: accepted, in preference order). */
+  readonly alpn: readonly string[];
+  /** QUIC version (default v1). */
+  readonly version?: number;
+  /** max_idle_timeout in ms (default 30 000; 0 = none). The effective timeout is the smaller of both sides' (RFC 9000 section 10.1). */
+  readonly idleTimeout?: number;
+  /** Send a PING after this many ms without sending ack-eliciting packets, to keep the connection (and NAT bindings) alive. Default off. */
+  readonly keepAlive?: number;
+  /** Largest UDP payload we send once the peer allows it (its max_udp_payload_size). Default 1200 (RFC 9000 section 14: always safe). */
+  readonly maxDatagramSize?: number;
+  /** Length of the connection IDs we issue, 0..20 (default 8). */
+  readonly connectionIdLength?: number;
+  /** Congestion controller (default 'cubic'). */
+  readonly congestion?: CongestionAlgorithm | CongestionController;
+  /** Initial congestion window in bytes (default per RFC 9002 section 7.2). */
+  readonly initialWindow?: number;
+  /** Pace in-flight packets (default true). */
+  readonly pacing?: boolean;
+  /** Our max_ack_delay in ms (default 25). */
+  readonly maxAckDelay?: number;
+  /** Our ack_delay_exponent (default 3). */
+  readonly ackDelayExponent?: number;
+  /** TLS cipher suites (default AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM). */
+  readonly cipherSuites?: readonly CipherSuite[];
+  /** Key exchange groups (default x25519, secp256r1). */
+  readonly groups?: readonly NamedGroup[];
+  readonly limits?: ConnectionLimits;
+}
+
+export interface ClientConnectionOptions extends CommonConnectionOptions {
+  /** Host name to verify and send as SNI. */
+  readonly serverName?: string;
+  /** Certificate chain check (see src/quic/tls/node.ts for the Node verifier). Required unless `insecureSkipVerify`. */
+  readonly verifyCertificate?: CertificateVerifier;
+  /** Accept any server certificate. Tests and labs only. */
+  readonly insecureSkipVerify?: boolean;
+  /** Client certificate (mutual TLS): DER chain, leaf first, and its key. */
+  readonly certificateChain?: readonly Uint8Array[];
+  readonly signer?: Signer;
+  /** A token from NEW_TOKEN of an earlier connection, sent in Initial packets (RFC 9000 section 8.1.3). */
+  readonly token?: Uint8Array;
+}
+
+export interface ServerConnectionOptions extends CommonConnectionOptions {
+  /** DER chain, leaf first. */
+  readonly certificateChain: readonly Uint8Array[];
+  readonly signer: Signer;
+  /** Mutual TLS: verify the client's chain. */
+  readonly clientAuthentication?: { readonly verifyCertificate: CertificateVerifier; readonly required?: boolean };
+  /**
+   * The client's address is already validated (a valid Retry or NEW_TOKEN
+   * token): no anti-amplification limit (RFC 9000 section 8.1).
+   */
+  readonly addressValidated?: boolean;
+  /**
+   * Set when the endpoint answered the client's first Initial with Retry:
+   * the DCID of that first Initial (original_destination_connection_id) and
+   * the SCID of the Retry (retry_source_connection_id), RFC 9000 section 7.3.
+   */
+  readonly retry?: { readonly originalDestinationConnectionId: Uint8Array; readonly retrySourceConnectionId: Uint8Array };
+  /** The connection ID to use as our first SCID (default: random). An endpoint passes one it can route. */
+  readonly sourceConnectionId?: Uint8Array;
+  /** Stateless reset token for our first connection ID (default: random). */
+  readonly statelessResetToken?: Uint8Array;
+  /** Stateless reset tokens for the IDs we issue later (default: random). */
+  readonly resetTokenFor?: (cid: Uint8Array) => Uint8Array;
+}
+
+/** Every option with its default applied. */
+export interface ResolvedCommon {
+  readonly version: number;
+  readonly idleTimeout: number;
+  readonly keepAlive: number | null;
+  readonly maxDatagramSize: number;
+  readonly connectionIdLength: number;
+  readonly maxAckDelay: number;
+  readonly ackDelayExponent: number;
+  readonly maxData: number;
+  readonly maxStreamDataBidiLocal: number;
+  readonly maxStreamDataBidiRemote: number;
+  readonly maxStreamDataUni: number;
+  readonly maxStreamsBidi: number;
+  readonly maxStreamsUni: number;
+  readonly sendBufferSize: number;
+  readonly cryptoBufferSize: number;
+  readonly maxDatagramFrameSize: number;
+  readonly datagramQueueLength: number;
+  readonly activeConnectionIdLimit: number;
+}
+
+function check(name: string, v: number, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${name} ${v} outside ${min}..${max}`);
+  return v;
+}
+
+export function resolveCommon(o: CommonConnectionOptions): ResolvedCommon {
+  if (o.alpn.length === 0) throw new UsageError('QUIC requires at least one ALPN protocol (RFC 9001 section 8.1)');
+  const l = o.limits ?? {};
+  const MAX = Number.MAX_SAFE_INTEGER;
+  return {
+    version: o.version ?? QUIC_V1,
+    idleTimeout: check('idleTimeout', o.idleTimeout ?? 30_000, 0, MAX),
+    keepAlive: o.keepAlive === undefined ? null : check('keepAlive', o.keepAlive, 1, MAX),
+    maxDatagramSize: check('maxDatagramSize', o.maxDatagramSize ?? 1200, 1200, 65527),
+    connectionIdLength: check('connectionIdLength', o.connectionIdLength ?? 8, 0, 20),
+    maxAckDelay: check('maxAckDelay', o.maxAckDelay ?? 25, 1, 2 ** 14 - 1),
+    ackDelayExponent: check('ackDelayExponent', o.ackDelayExponent ?? 3, 0, 20),
+    maxData: check('maxData', l.maxData ?? 8 * 1024 * 1024, 0, MAX),
+    maxStreamDataBidiLocal: check('maxStreamDataBidiLocal', l.maxStreamDataBidiLocal ?? 1024 * 1024, 0, MAX),
+    maxStreamDataBidiRemote: check('maxStreamDataBidiRemote', l.maxStreamDataBidiRemote ?? 1024 * 1024, 0, MAX),
+    maxStreamDataUni: check('maxStreamDataUni', l.maxStreamDataUni ?? 1024 * 1024, 0, MAX),
+    maxStreamsBidi: check('maxStreamsBidi', l.maxStreamsBidi ?? 100, 0, 2 ** 50),
+    maxStreamsUni: check('maxStreamsUni', l.maxStreamsUni ?? 100, 0, 2 ** 50),
+    sendBufferSize: check('sendBufferSize', l.sendBufferSize ?? 1024 * 1024, 1, MAX),
+    cryptoBufferSize: check('cryptoBufferSize', l.cryptoBufferSize ?? 64 * 1024, 4096, MAX),
+    maxDatagramFrameSize: check('maxDatagramFrameSize', l.maxDatagramFrameSize ?? 0, 0, 65535),
+    datagramQueueLength: check('datagramQueueLength', l.datagramQueueLength ?? 256, 1, MAX),
+    activeConnectionIdLimit: check('activeConnectionIdLimit', l.activeConnectionIdLimit ?? 4, 2, 64),
+  };
+}
