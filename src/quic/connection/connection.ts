@@ -218,6 +218,9 @@ export class Connection {
   private pingPending = false;
   /** The latest `now` given to receive or poll (commands use it). */
   private now: number;
+  /** poll returned need-read and nothing happened since (see {@link needsPoll}). */
+  private quiet = false;
+  private quietDeadline: number | null = null;
 
   // application data
   private readonly pathResponses: Uint8Array[] = [];
@@ -474,6 +477,20 @@ export class Connection {
     return this.recovery.bytesInFlight;
   }
 
+  /**
+   * False while polling cannot return anything new: the last poll said
+   * need-read, nothing was received or commanded since, and its deadline
+   * has not come. An endpoint with many connections polls only the others.
+   */
+  needsPoll(now: number): boolean {
+    return !this.quiet || (this.quietDeadline !== null && now >= this.quietDeadline);
+  }
+
+  /** The deadline of the last need-read (null: none, or not quiet). */
+  get pollDeadline(): number | null {
+    return this.quiet ? this.quietDeadline : null;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // input
 
@@ -487,6 +504,7 @@ export class Connection {
     const st = this.stateValue;
     if (st === 'closed' || st === 'draining') return;
     if (now > this.now) this.now = now;
+    this.quiet = false;
     this.stats.datagramsReceived++;
     this.stats.bytesReceived += datagram.length;
     if (!this.addressValidated) this.amplificationReceived += datagram.length;
@@ -535,13 +553,24 @@ export class Connection {
       }
     }
     // RFC 9000 section 10.3.1: a datagram that opens nothing may be a stateless reset.
-    if (!opened && this.stateValue !== 'closed' && this.stateValue !== 'draining' && this.peerCids.isStatelessReset(datagram)) {
-      this.enterDraining(
-        { kind: 'transport', code: 0n, name: 'NO_ERROR', frameType: null, reason: 'stateless reset', initiator: 'stateless-reset' },
-        now,
-      );
-    }
+    if (!opened) this.receiveStatelessReset(datagram, now);
     if (!this.addressValidated) this.updateAmplification(now);
+  }
+
+  /**
+   * A datagram the endpoint could not route: if it ends in one of the peer's
+   * stateless reset tokens (RFC 9000 section 10.3.1) the connection ends at
+   * once and this returns true.
+   */
+  receiveStatelessReset(datagram: Uint8Array, now: number): boolean {
+    const st = this.stateValue;
+    if (st === 'closed' || st === 'draining' || !this.peerCids.isStatelessReset(datagram)) return false;
+    this.quiet = false;
+    this.enterDraining(
+      { kind: 'transport', code: 0n, name: 'NO_ERROR', frameType: null, reason: 'stateless reset', initiator: 'stateless-reset' },
+      now,
+    );
+    return true;
   }
 
   private handlePacketSafely(p: OpenedPacket, now: number): boolean {
@@ -918,6 +947,7 @@ export class Connection {
    * false (changing nothing) otherwise.
    */
   updateKeys(now: number = this.now): boolean {
+    this.quiet = false;
     // "An endpoint MUST NOT initiate a subsequent key update unless it has received an acknowledgment
     // for a packet that was sent protected with keys from the current key phase" (section 6.1).
     if (!this.handshakeConfirmed || !this.phaseAcked || this.keys.hasPreviousReadKeys) return false;
@@ -975,6 +1005,7 @@ export class Connection {
    * readable now. Reading is what returns flow-control credit to the peer.
    */
   streamRead(streamId: number, max?: number): StreamRead | null {
+    this.quiet = false;
     const r = this.streams.read(streamId, max);
     this.drainStreamEvents();
     return r;
@@ -1013,6 +1044,7 @@ export class Connection {
    */
   close(options: CloseOptions = {}): void {
     const now = this.now;
+    this.quiet = false;
     if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed') return;
     const kind = options.kind ?? 'application';
     const code = BigInt(options.errorCode ?? 0);
@@ -1031,6 +1063,7 @@ export class Connection {
   }
 
   private checkOpen(): void {
+    this.quiet = false;
     if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed')
       throw new UsageError(`the connection is ${this.stateValue}`);
   }
@@ -1113,7 +1146,10 @@ export class Connection {
       return this.poll(now);
     }
     if (datagram !== null) return { type: 'need-write', datagram, path: this.pathValue };
-    return { type: 'need-read', deadline: this.nextDeadline(now) };
+    const deadline = this.nextDeadline(now);
+    this.quiet = true;
+    this.quietDeadline = deadline;
+    return { type: 'need-read', deadline };
   }
 
   private onTimers(now: number): void {
