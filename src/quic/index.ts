@@ -186,3 +186,30 @@ export type {
 } from './crypto/provider.js';
 export { createNobleProvider, webCryptoRandom } from './crypto/noble.js';
 export type { NobleProviderOptions } from './crypto/noble.js';
+
+// connections and the endpoint (sans-I/O)
+export { Connection, readFirstInitial } from './connection/connection.js';
+export type { ConnectionState, ConnectionStats, CloseOptions, FirstInitial } from './connection/connection.js';
+export { sameAddress, samePath } from './connection/events.js';
+export type {
+  SocketAddress,
+  Path,
+  CloseInitiator,
+  CloseReason,
+  ConnectionEvent,
+  NeedWriteDatagram,
+  NeedReadDeadline,
+  ConnectionEventResult,
+  ConnectionDone,
+  ConnectionPollResult,
+} from './connection/events.js';
+export type { ConnectionLimits, CommonConnectionOptions, ClientConnectionOptions, ServerConnectionOptions } from './connection/options.js';
+export type { QlogEvent, TraceOptions } from './connection/trace.js';
+export { Endpoint } from './endpoint/endpoint.js';
+export type {
+  EndpointOptions,
+  EndpointServerOptions,
+  EndpointClientOptions,
+  EndpointPollResult,
+  EndpointStats,
+} from './endpoint/endpoint.js';

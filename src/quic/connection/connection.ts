@@ -61,10 +61,12 @@ import { TlsClient, type TlsClientOptions } from '../tls/client.js';
 import { TlsAlertError } from '../tls/errors.js';
 import type { HandshakeOutput } from '../tls/handshake.js';
 import { TlsServer, type TlsServerOptions } from '../tls/server.js';
+import { decodeSessionTicket, encodeSessionTicket } from '../tls/session.js';
 import { decodeTransportParameters, encodeTransportParameters, type Role, type TransportParameters } from '../transport-params.js';
 import { AckTracker } from './ack-tracker.js';
 import { LocalConnectionIds, PeerConnectionIds, type CidFrameRecord } from './cid.js';
 import { CryptoStream, type CryptoFrameRecord } from './crypto-stream.js';
+import { qlogFrame, toHex, keylogLabel, type QlogEvent } from './trace.js';
 import { type CloseReason, type ConnectionEvent, type ConnectionPollResult, type Path } from './events.js';
 import { ConnectionKeys } from './keys.js';
 import {
@@ -195,6 +197,9 @@ export class Connection {
   private handshakeComplete = false;
   private handshakeConfirmed = false;
   private handshakeDonePending = false;
+  private resumed = false;
+  private earlyDataAccepted = false;
+  private peerTransportParameterBytes: Uint8Array | null = null;
   /** Client: the DCID of our first Initial (the Initial keys and original_destination_connection_id derive from it). */
   private readonly originalDcid: Uint8Array;
   /** Client: the server's SCID from its first Initial (checked against initial_source_connection_id). */
@@ -240,6 +245,15 @@ export class Connection {
   private phaseAcked = false;
   private authFailures = 0;
 
+  // tracing (trace.ts)
+  private readonly keylogSink: ((line: string) => void) | undefined;
+  private readonly qlogSink: ((event: QlogEvent) => void) | undefined;
+  /** Frames of the packet being built, for qlog (null when qlog is off). */
+  private qlogFrames: Record<string, unknown>[] | null = null;
+  private readonly qlogSent: { type: string; pn: number; frames: Record<string, unknown>[] }[] = [];
+  /** The ClientHello's random (the key log's index): bytes 6..38 of the Initial CRYPTO stream. */
+  private clientRandom: Uint8Array | null = null;
+
   readonly stats: ConnectionStats = {
     datagramsSent: 0,
     datagramsReceived: 0,
@@ -265,6 +279,8 @@ export class Connection {
   ) {
     this.role = role;
     this.provider = options.provider;
+    this.keylogSink = options.keylog;
+    this.qlogSink = options.qlog;
     this.config = resolveCommon(options);
     const c = this.config;
     this.version = c.version;
@@ -360,6 +376,7 @@ export class Connection {
           ...(options.insecureSkipVerify === undefined ? {} : { insecureSkipVerify: options.insecureSkipVerify }),
           ...(options.certificateChain === undefined ? {} : { certificateChain: options.certificateChain }),
           ...(options.signer === undefined ? {} : { signer: options.signer }),
+          ...(options.session === undefined ? {} : { session: decodeSessionTicket(options.session) }),
         };
         return new TlsClient(tlsOptions);
       },
@@ -403,6 +420,10 @@ export class Connection {
           ...(options.cipherSuites === undefined ? {} : { cipherSuites: options.cipherSuites }),
           ...(options.groups === undefined ? {} : { groups: options.groups }),
           ...(options.clientAuthentication === undefined ? {} : { clientAuthentication: options.clientAuthentication }),
+          ...(options.tickets === undefined ? {} : { tickets: options.tickets }),
+          // 0-RTT is not implemented in the connection yet: early data is always declined (the client
+          // then resends it in 1-RTT, RFC 9001 section 4.6.2).
+          earlyData: false,
         };
         return new TlsServer(tlsOptions);
       },
@@ -612,6 +633,12 @@ export class Connection {
     this.receivedFromPeer = true;
     if (h.kind === '1rtt' && p.keyPhase !== this.keys.keyPhase) this.onPeerKeyPhase(now);
 
+    if (this.qlogSink !== undefined)
+      this.qlog('transport:packet_received', {
+        header: { packet_type: h.kind, packet_number: p.pn },
+        raw: { length: p.size },
+        frames: p.frames.map(qlogFrame),
+      });
     for (const frame of p.frames) this.handleFrame(frame, p, now);
     if (this.stateValue === 'closed') return true;
     tracker.onPacketReceived(p.pn, p.ackEliciting, now);
@@ -632,7 +659,10 @@ export class Connection {
         return;
       case 'crypto': {
         const chunks = this.crypto[p.space].handleCryptoFrame(frame);
-        for (const chunk of chunks) this.tls.receive(p.space, chunk);
+        for (const chunk of chunks) {
+          if (this.clientRandom === null && this.role === 'server' && p.space === 'initial') this.collectClientRandom(chunk);
+          this.tls.receive(p.space, chunk, now);
+        }
         this.processTlsOutputs(now);
         return;
       }
@@ -685,6 +715,17 @@ export class Connection {
       }
     }
   }
+
+  /** The server learns the client random from the start of the ClientHello (handshake header 4 + version 2). */
+  private collectClientRandom(chunk: Uint8Array): void {
+    const have = this.clientHelloStart;
+    const next = new Uint8Array(Math.min(38, have.length + chunk.length));
+    next.set(have);
+    next.set(chunk.subarray(0, next.length - have.length), have.length);
+    this.clientHelloStart = next;
+    if (next.length === 38) this.clientRandom = next.slice(6, 38);
+  }
+  private clientHelloStart: Uint8Array = new Uint8Array(0);
 
   private handleAckFrame(space: PacketNumberSpace, frame: AckFrame, now: number): void {
     const exponent = this.peerParams?.ackDelayExponent ?? 3;
@@ -822,7 +863,7 @@ export class Connection {
   // TLS
 
   private startClient(): void {
-    (this.tls as TlsClient).start();
+    (this.tls as TlsClient).start(this.now);
     this.processTlsOutputs(this.lastActivity);
   }
 
@@ -833,21 +874,35 @@ export class Connection {
   private handleTlsOutput(o: HandshakeOutput, now: number): void {
     switch (o.type) {
       case 'send':
+        if (this.clientRandom === null && this.role === 'client' && o.level === 'initial' && o.data.length >= 38)
+          this.clientRandom = o.data.slice(6, 38);
         this.crypto[o.level].write(o.data);
         return;
       case 'keys':
         this.keys.install(o.level, o.direction, o.suite, o.secret);
+        this.keylog(o.level, o.direction, o.secret);
         if (o.level === 'handshake' && o.direction === 'write') this.recovery.onHandshakeKeysAvailable();
         return;
       case 'alpn':
         this.alpnValue = o.protocol;
         return;
       case 'peer-transport-parameters':
+        this.peerTransportParameterBytes = o.bytes.slice();
         this.applyPeerTransportParameters(o.bytes, now);
         return;
       case 'complete':
+        this.resumed = o.resumed;
         this.onHandshakeComplete(now);
         return;
+      case 'early-data':
+        this.earlyDataAccepted = o.accepted;
+        return;
+      case 'session-ticket': {
+        // RFC 9001 section 4.6.3 / RFC 9000 section 7.4.1: remember the server's transport parameters with the ticket.
+        const ticket = encodeSessionTicket({ ...o.session, applicationData: this.peerTransportParameterBytes ?? EMPTY });
+        this.emit({ type: 'session-ticket', ticket, maxEarlyData: o.session.maxEarlyDataSize });
+        return;
+      }
       default: {
         const never: never = o;
         throw new UsageError(`unknown TLS output ${JSON.stringify(never)}`);
@@ -895,7 +950,13 @@ export class Connection {
     const alpn = this.alpnValue;
     if (peer === null || alpn === null) throw new TransportError('INTERNAL_ERROR', 'handshake complete without parameters or ALPN');
     this.setState('established');
-    this.emit({ type: 'handshake-completed', alpn, peerParameters: peer, resumed: false, earlyDataAccepted: false });
+    this.emit({
+      type: 'handshake-completed',
+      alpn,
+      peerParameters: peer,
+      resumed: this.resumed,
+      earlyDataAccepted: this.earlyDataAccepted,
+    });
     if (this.role === 'server') {
       // RFC 9001 section 4.1.2: the server's handshake is confirmed when it completes; it sends HANDSHAKE_DONE.
       this.handshakeDonePending = true;
@@ -1268,20 +1329,21 @@ export class Connection {
       const pn = this.nextPn[space];
       if (tracker.hasNewAck) {
         const ack = tracker.buildAck(now);
-        if (ack !== null && b.addFrame(ack)) {
+        if (ack !== null && this.add(ack)) {
           tracker.onAckSent(pn, ack);
           frames.push({ kind: 'ack' });
         }
       }
       let eliciting = false;
       if (mayFill || probe) eliciting = this.fillPacket(space, frames);
-      if (probe && !eliciting && b.room > 0) b.addFrame(PING_FRAME);
+      if (probe && !eliciting && b.room > 0) this.add(PING_FRAME);
       if (space === 'application' && this.pingPending && b.room > 0) {
-        b.addFrame(PING_FRAME);
+        this.add(PING_FRAME);
         this.pingPending = false;
       }
       const built = b.finishPacket();
       if (built === null) continue;
+      if (this.qlogFrames !== null) this.qlogSent.push({ type: built.type, pn: built.pn, frames: this.qlogFrames });
       this.nextPn[space]++;
       plan.push({ space, frames });
       if (space === 'handshake') handshakeSent = true;
@@ -1290,6 +1352,7 @@ export class Connection {
     if (dg === null) return null;
     const datagram = protectDatagram(dg, this.keys.protectKeys());
     this.recordSent(dg.packets, plan, now);
+    if (this.qlogSink !== undefined) this.qlogPacketsSent(dg.packets);
     this.stats.datagramsSent++;
     this.stats.bytesSent += datagram.length;
     if (!this.addressValidated) {
@@ -1304,6 +1367,7 @@ export class Connection {
 
   private startPacket(space: PacketNumberSpace): boolean {
     const b = this.builder;
+    if (this.qlogSink !== undefined) this.qlogFrames = [];
     const pn = this.nextPn[space];
     const largestAcked = this.recovery.loss.sent(space).largestAcked;
     const dcid = this.peerCids.current.cid;
@@ -1326,29 +1390,29 @@ export class Connection {
     const crypto = this.crypto[space];
     while (crypto.hasPendingFrames()) {
       const f = crypto.nextFrame(b.room);
-      if (f === null || !b.addFrame(f.frame)) break;
+      if (f === null || !this.add(f.frame)) break;
       frames.push({ kind: 'crypto', record: f.record });
       eliciting = true;
     }
     if (space !== 'application') return eliciting;
-    if (this.handshakeDonePending && b.addFrame(HANDSHAKE_DONE_FRAME)) {
+    if (this.handshakeDonePending && this.add(HANDSHAKE_DONE_FRAME)) {
       this.handshakeDonePending = false;
       frames.push({ kind: 'handshake-done' });
       eliciting = true;
     }
-    while (this.pathResponses.length > 0 && b.addFrame({ type: 'path-response', data: this.pathResponses[0]! })) {
+    while (this.pathResponses.length > 0 && this.add({ type: 'path-response', data: this.pathResponses[0]! })) {
       this.pathResponses.shift();
       eliciting = true;
     }
     for (;;) {
       const f = this.localCids.nextFrame(b.room);
-      if (f === null || !b.addFrame(f.frame)) break;
+      if (f === null || !this.add(f.frame)) break;
       frames.push({ kind: 'local-cid', record: f.record });
       eliciting = true;
     }
     for (;;) {
       const f = this.peerCids.nextFrame(b.room);
-      if (f === null || !b.addFrame(f.frame)) break;
+      if (f === null || !this.add(f.frame)) break;
       frames.push({ kind: 'peer-cid', record: f.record });
       eliciting = true;
     }
@@ -1356,7 +1420,7 @@ export class Connection {
       const data = this.datagramsOut[0]!;
       const frame: Frame = { type: 'datagram', data };
       if (frameSize(frame) > b.room) break;
-      b.addFrame(frame);
+      this.add(frame);
       this.datagramsOut.shift();
       this.datagramsOutBytes -= data.length;
       eliciting = true;
@@ -1366,7 +1430,7 @@ export class Connection {
       if (room < 8) break;
       const f = this.streams.nextFrame(room);
       if (f === null) break;
-      if (!b.addFrame(f.frame)) throw new UsageError('stream frame larger than the room it was built for');
+      if (!this.add(f.frame)) throw new UsageError('stream frame larger than the room it was built for');
       frames.push({ kind: 'stream', record: f.record });
       eliciting = true;
     }
@@ -1420,6 +1484,29 @@ export class Connection {
     }
   }
 
+  private qlogPacketsSent(packets: readonly BuiltPacket[]): void {
+    for (let i = 0; i < packets.length; i++) {
+      const q = this.qlogSent[i];
+      const p = packets[i]!;
+      if (q === undefined) continue;
+      this.qlog('transport:packet_sent', {
+        header: { packet_type: q.type, packet_number: q.pn },
+        raw: { length: p.end - p.start },
+        frames: q.frames,
+      });
+    }
+    this.qlogSent.length = 0;
+    const r = this.recovery.rtt;
+    this.qlog('recovery:metrics_updated', {
+      smoothed_rtt: r.smoothed,
+      min_rtt: r.min,
+      latest_rtt: r.latest,
+      rtt_variance: r.rttvar,
+      congestion_window: this.recovery.congestionWindow,
+      bytes_in_flight: this.recovery.bytesInFlight,
+    });
+  }
+
   /** CONNECTION_CLOSE in every space we can still write (RFC 9000 section 10.2.3). */
   private buildClose(): Uint8Array | null {
     this.closeSendPending = false;
@@ -1429,7 +1516,7 @@ export class Connection {
       // Before the handshake is confirmed the peer may lack some keys: send in every level we have.
       if (!this.canWrite(space)) continue;
       if (!this.startPacket(space)) break;
-      b.addFrame(this.closeFrameFor(space));
+      this.add(this.closeFrameFor(space));
       if (b.finishPacket() === null) continue;
       this.nextPn[space]++;
       plan.push({ space, frames: [] });
@@ -1439,6 +1526,25 @@ export class Connection {
     this.closesSent++;
     this.stats.datagramsSent++;
     return protectDatagram(dg, this.keys.protectKeys());
+  }
+
+  /** Adds a frame to the open packet (and to the qlog record when tracing). */
+  private add(frame: Frame): boolean {
+    const ok = this.builder.addFrame(frame);
+    if (ok && this.qlogFrames !== null) this.qlogFrames.push(qlogFrame(frame));
+    return ok;
+  }
+
+  private qlog(name: string, data: Record<string, unknown>): void {
+    this.qlogSink?.({ time: this.now, name, data });
+  }
+
+  /** NSS key log line for a secret (RFC 9001 secrets are the TLS 1.3 traffic secrets). */
+  private keylog(level: 'early' | 'handshake' | 'application', direction: 'read' | 'write', secret: Uint8Array): void {
+    const sink = this.keylogSink;
+    if (sink === undefined || this.clientRandom === null) return;
+    const sender = (direction === 'write') === (this.role === 'client') ? 'client' : 'server';
+    sink(`${keylogLabel(level, sender)} ${toHex(this.clientRandom)} ${toHex(secret)}`);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1465,6 +1571,8 @@ export class Connection {
   }
 
   private setState(next: ConnectionState): void {
+    if (this.qlogSink !== undefined && next !== this.stateValue)
+      this.qlog('connectivity:connection_state_updated', { old: this.stateValue, new: next });
     this.stateValue = next;
   }
 }

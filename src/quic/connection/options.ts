@@ -8,7 +8,9 @@ import type { CipherSuite, CryptoProvider, NamedGroup, Signer } from '../crypto/
 import type { CongestionAlgorithm } from '../recovery/recovery.js';
 import type { CongestionController } from '../recovery/congestion/controller.js';
 import type { CertificateVerifier } from '../tls/client.js';
+import type { TicketOptions } from '../tls/tickets.js';
 import { QUIC_V1 } from '../version.js';
+import type { TraceOptions } from './trace.js';
 
 /** Limits we advertise (our transport parameters) and enforce. */
 export interface ConnectionLimits {
@@ -36,8 +38,8 @@ export interface ConnectionLimits {
   readonly activeConnectionIdLimit?: number;
 }
 
-/** Options both roles share. */
-export interface CommonConnectionOptions {
+/** Options both roles share (including the debug sinks of {@link TraceOptions}). */
+export interface CommonConnectionOptions extends TraceOptions {
   /** Crypto provider (portable noble or Node). Its random source is the connection's only source of randomness. */
   readonly provider: CryptoProvider;
   /** ALPN protocol ids (client: offered in order; server: accepted, in preference order). */
@@ -81,12 +83,22 @@ export interface ClientConnectionOptions extends CommonConnectionOptions {
   readonly signer?: Signer;
   /** A token from NEW_TOKEN of an earlier connection, sent in Initial packets (RFC 9000 section 8.1.3). */
   readonly token?: Uint8Array;
+  /**
+   * Resume a session: the `ticket` of an earlier connection's `session-ticket` event (opaque bytes; they
+   * hold the resumption secret, keep them like a password). An expired or foreign ticket is simply not used.
+   */
+  readonly session?: Uint8Array;
 }
 
 export interface ServerConnectionOptions extends CommonConnectionOptions {
   /** DER chain, leaf first. */
   readonly certificateChain: readonly Uint8Array[];
   readonly signer: Signer;
+  /**
+   * Issue session tickets and accept them for resumption (see src/quic/tls/tickets.ts): `key` is 32
+   * secret bytes shared by every server that should accept the tickets.
+   */
+  readonly tickets?: TicketOptions;
   /** Mutual TLS: verify the client's chain. */
   readonly clientAuthentication?: { readonly verifyCertificate: CertificateVerifier; readonly required?: boolean };
   /**

@@ -1,16 +1,19 @@
 /**
  * The TLS 1.3 client handshake for QUIC (RFC 8446 section 2, RFC 9001 section 4), sans-I/O: full 1-RTT
- * handshakes with (EC)DHE and certificate authentication of the server.
+ * handshakes with (EC)DHE and certificate authentication of the server, session resumption with a
+ * ticket (PSK with (EC)DHE, RFC 8446 section 2.2) and 0-RTT (section 2.3, RFC 9001 section 4.6).
  *
  * ```
- * start()                      -> send(initial, ClientHello)
+ * start(now)                          -> send(initial, ClientHello) [keys(early, write)]
  * client-expect-server-hello          ServerHello         -> keys(handshake, read + write)
- * client-expect-encrypted-extensions  EncryptedExtensions -> alpn, peer-transport-parameters
+ * client-expect-encrypted-extensions  EncryptedExtensions -> alpn, peer-transport-parameters, [early-data]
+ *                                                            (resumed: to client-expect-finished)
  * client-expect-certificate           Certificate         (chain checked by verifyCertificate)
  * client-expect-certificate-verify    CertificateVerify   (signature by the leaf's key)
  * client-expect-finished              Finished            -> keys(application, read), send(handshake,
- *                                                            Finished), keys(application, write), complete
- * client-complete
+ *                                                            Finished), keys(application, write),
+ *                                                            complete(resumed)
+ * client-complete                     NewSessionTicket    -> session-ticket (at the application level)
  * ```
  *
  * A HelloRetryRequest (section 4.1.4) is answered once: `client-expect-server-hello` goes to
@@ -19,18 +22,31 @@
  * A CertificateRequest may come before the server's Certificate (stay in `client-expect-certificate`);
  * the client then sends Certificate (empty without a chain), CertificateVerify and Finished.
  *
- * Not handled yet: PSK resumption, 0-RTT, NewSessionTicket contents (accepted and ignored after
- * completion).
+ * Resumption: with `session` (a {@link SessionTicket} from an earlier connection's `session-ticket`
+ * output) the ClientHello also offers the ticket as a PSK (psk_key_exchange_modes psk_dhe_ke: QUIC
+ * keeps the (EC)DHE exchange, so a key share is always sent; pre_shared_key last, with its binder,
+ * RFC 8446 section 4.2.11). The ticket is not offered when it has expired at `now`, was issued for
+ * another server name, or no offered suite has its hash. If the server accepts it, there is no
+ * Certificate / CertificateVerify (and no CertificateRequest); if it declines, the handshake is a
+ * full one and the server's certificate is verified as usual.
+ *
+ * 0-RTT: with `earlyData: true` and a ticket that allows it (max_early_data_size 0xffffffff, RFC 9001
+ * section 4.6.1) whose suite and ALPN are offered again, the ClientHello carries early_data and
+ * `keys(early, write)` (client_early_traffic_secret) follows it at once. The answer comes as
+ * `early-data` (accepted or not) from EncryptedExtensions, or, rejected, from a HelloRetryRequest
+ * (section 4.1.2: the second ClientHello drops early_data and recomputes the PSK age and binder).
+ * QUIC sends no EndOfEarlyData (RFC 9001 section 8.3).
  */
 import { UsageError } from '../../combinators/errors.js';
 import { certificatePublicKey } from '../crypto/der.js';
 import { suiteInfo } from '../crypto/provider.js';
-import type { CipherSuite, CryptoProvider, KeyShare, NamedGroup, SignatureScheme, Signer } from '../crypto/provider.js';
+import type { CipherSuite, CryptoProvider, HashAlgorithm, KeyShare, NamedGroup, SignatureScheme, Signer } from '../crypto/provider.js';
 import { SIGNATURE_SCHEMES_SUPPORTED } from '../crypto/provider.js';
 import {
   CIPHER_SUITE_CODES,
   LEGACY_VERSION,
   NAMED_GROUPS,
+  PSK_KEY_EXCHANGE_MODES,
   SERVER_NAME_HOST_NAME,
   SIGNATURE_SCHEMES,
   TLS13,
@@ -44,6 +60,7 @@ import { KeySchedule, Transcript, certificateVerifyContent, finishedVerifyData, 
 import {
   encodeHandshake,
   type Certificate,
+  type NewSessionTicket,
   type CertificateRequest,
   type CertificateVerify,
   type ClientHello,
@@ -53,6 +70,14 @@ import {
   type HelloRetryRequest,
   type ServerHello,
 } from './messages.js';
+import {
+  encodeClientHelloWithBinders,
+  obfuscatedTicketAge,
+  sessionAllowsEarlyData,
+  sessionExpired,
+  sessionFromNewSessionTicket,
+  type SessionTicket,
+} from './session.js';
 
 /**
  * Checks the server's certificate chain (DER, leaf first) for `serverName`. Raise a
@@ -92,6 +117,25 @@ export interface TlsClientOptions {
    * extension is `missing_extension`). False only for non-QUIC traces such as RFC 8448.
    */
   readonly requireTransportParameters?: boolean;
+  /**
+   * A session to resume (RFC 8446 section 2.2): a ticket from an earlier connection to the same server
+   * (the `session-ticket` output, possibly stored with encodeSessionTicket / decodeSessionTicket). Use
+   * each ticket once (RFC 9001 section 4.5).
+   */
+  readonly session?: SessionTicket;
+  /**
+   * Attempt 0-RTT with {@link TlsClientOptions.session} when its ticket allows it (default false): the
+   * ClientHello carries early_data and `keys(early, write)` is emitted right after it. The QUIC layer
+   * must then send 0-RTT data only as the RFCs allow (RFC 9001 section 4.6; the data may be replayed,
+   * RFC 8446 section 8) and resend it in 1-RTT when the `early-data` output says `accepted: false`.
+   */
+  readonly earlyData?: boolean;
+}
+
+/** The session offered in the ClientHello, and whether 0-RTT is attempted with it. */
+interface PskOffer {
+  readonly session: SessionTicket;
+  readonly hash: HashAlgorithm;
 }
 
 export type ClientState =
@@ -132,6 +176,16 @@ export class TlsClient extends HandshakeMachine<ClientState> {
   private certificateRequest: readonly number[] | null = null;
   /** The suite a HelloRetryRequest chose, which the ServerHello must repeat (RFC 8446 section 4.1.4). */
   private retrySuite: CipherSuite | null = null;
+  /** The session offered in the last ClientHello sent, or null. */
+  private offer: PskOffer | null = null;
+  /** ClientHello1 carried early_data (0-RTT attempted). */
+  private earlyOffered = false;
+  /** The server's answer to early_data, once known. */
+  private earlyResult: boolean | null = null;
+  /** The server accepted the PSK. */
+  private resumedValue = false;
+  /** resumption_master_secret, once the client Finished is sent (for NewSessionTickets). */
+  private resumptionSecret: Uint8Array | null = null;
 
   constructor(options: TlsClientOptions) {
     super('client-start');
@@ -156,8 +210,25 @@ export class TlsClient extends HandshakeMachine<ClientState> {
     return this.suite;
   }
 
-  /** Builds the ClientHello and queues it at the Initial level. Call once. */
-  start(): void {
+  /** Whether the server accepted the offered session (known once ServerHello was processed). */
+  get resumed(): boolean {
+    return this.resumedValue;
+  }
+
+  /** Whether the server accepted 0-RTT: null until known, or when it was not attempted. */
+  get earlyDataAccepted(): boolean | null {
+    return this.earlyResult;
+  }
+
+  /**
+   * Builds the ClientHello and queues it at the Initial level (then the 0-RTT keys when early data is
+   * attempted). Call once.
+   *
+   * @param now the caller's time in ms (default 0): the offered ticket's age and expiry are measured
+   *   with it (see handshake.ts).
+   */
+  start(now = 0): void {
+    this.setNow(now);
     this.guard(() => {
       if (this.state !== 'client-start') throw new UsageError('start() called twice');
       const groups = this.options.groups ?? DEFAULT_GROUPS;
@@ -177,6 +248,20 @@ export class TlsClient extends HandshakeMachine<ClientState> {
         { type: 'application_layer_protocol_negotiation', protocols: alpnBytes(this.options.alpn) },
         { type: 'quic_transport_parameters', data: this.options.transportParameters },
       );
+      this.offer = this.sessionOffer();
+      const session = this.offer?.session;
+      if (session !== undefined) {
+        // RFC 8446 section 4.2.9: a PSK offer needs psk_key_exchange_modes; only psk_dhe_ke, since QUIC
+        // keeps the (EC)DHE exchange (forward secrecy for the resumed session).
+        extensions.push({ type: 'psk_key_exchange_modes', modes: [PSK_KEY_EXCHANGE_MODES.psk_dhe_ke] });
+        // RFC 8446 section 4.2.10: early data is sent with the ticket's suite and ALPN only.
+        this.earlyOffered =
+          this.options.earlyData === true &&
+          sessionAllowsEarlyData(session) &&
+          this.suites.includes(session.suite) &&
+          this.options.alpn.includes(session.alpn);
+        if (this.earlyOffered) extensions.push({ type: 'early_data' });
+      }
       const hello: ClientHello = {
         type: 'client_hello',
         legacyVersion: LEGACY_VERSION,
@@ -187,9 +272,29 @@ export class TlsClient extends HandshakeMachine<ClientState> {
         legacyCompressionMethods: Uint8Array.of(0),
         extensions,
       };
-      this.sendHello(hello);
+      const bytes = this.sendHello(hello);
+      if (this.earlyOffered) {
+        // RFC 8446 section 7.1: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic",
+        // ClientHello); the early secret is the ticket's PSK, the hash the ticket suite's.
+        const { session: s, hash } = this.offer!;
+        const secret = new KeySchedule(this.provider, hash, s.psk).clientEarlyTrafficSecret(this.provider.hash(hash, bytes));
+        this.emit({ type: 'keys', level: 'early', direction: 'write', suite: s.suite, secret });
+      }
       this.transition('client-expect-server-hello');
     });
+  }
+
+  /** The session to offer, or null (none given, expired, another server name, no suite with its hash). */
+  private sessionOffer(): PskOffer | null {
+    const session = this.options.session;
+    if (session === undefined || sessionExpired(session, this.now)) return null;
+    // RFC 8446 section 4.6.1: "Clients ... SHOULD only resume if the SNI value matches the one used in
+    // the original session".
+    if (session.serverName !== (this.options.serverName ?? null)) return null;
+    // Section 4.2.11: the PSK is used with a suite of its own hash only.
+    const hash = suiteInfo(session.suite).hash;
+    if (!this.suites.some((s) => suiteInfo(s).hash === hash)) return null;
+    return { session, hash };
   }
 
   protected expectedLevel(): EncryptionLevel | null {
@@ -233,19 +338,51 @@ export class TlsClient extends HandshakeMachine<ClientState> {
         if (message.type !== 'finished') return this.unexpected(message);
         return this.onFinished(message, raw);
       case 'client-complete':
-        // RFC 8446 section 4.6.1: tickets are optional to use; resumption is not implemented yet.
+        // RFC 9001 section 4.1.3: after the handshake only NewSessionTicket is allowed (KeyUpdate is
+        // refused by the decoder, RFC 9001 section 6).
         if (message.type !== 'new_session_ticket') return this.unexpected(message);
-        return;
+        return this.onNewSessionTicket(message);
       case 'client-start':
         return this.unexpected(message);
     }
   }
 
-  private sendHello(hello: ClientHello): void {
-    const bytes = encodeHandshake(hello);
+  /**
+   * Sends a ClientHello: `hello` as built, plus, when a session is offered, pre_shared_key as the last
+   * extension (RFC 8446 section 4.2.11) with the ticket's age at `now` and its binder over this
+   * ClientHello (and, for a second one, the transcript before it). Returns the bytes sent.
+   */
+  private sendHello(hello: ClientHello): Uint8Array {
+    let bytes: Uint8Array;
+    const offer = this.offer;
+    if (offer === null) {
+      bytes = encodeHandshake(hello);
+    } else {
+      const s = offer.session;
+      const withPsk: ClientHello = {
+        ...hello,
+        extensions: [
+          ...hello.extensions,
+          {
+            type: 'pre_shared_key',
+            identities: [{ identity: s.ticket, obfuscatedTicketAge: obfuscatedTicketAge(s, this.now) }],
+            binders: [new Uint8Array(suiteInfo(s.suite).hashLength)],
+          },
+        ],
+      };
+      // ClientHello1: its hash is the ticket's (the suite is not negotiated yet); ClientHello2: the
+      // transcript so far (message_hash, HelloRetryRequest), whose hash the caller checked is the same.
+      let prefix = this.transcript;
+      if (prefix.hash === null) {
+        prefix = new Transcript(this.provider);
+        prefix.setHash(offer.hash);
+      }
+      bytes = encodeClientHelloWithBinders(this.provider, prefix, withPsk, [s.psk]);
+    }
     this.hello = hello;
     this.transcript.add(bytes);
     this.emit({ type: 'send', level: 'initial', data: bytes });
+    return bytes;
   }
 
   /**
@@ -278,6 +415,14 @@ export class TlsClient extends HandshakeMachine<ClientState> {
       hello = { ...hello, extensions: hello.extensions.map((e) => (e.type === 'key_share' ? share : e)) };
     }
     if (cookie !== undefined) hello = { ...hello, extensions: [...hello.extensions, cookie] };
+    // RFC 8446 section 4.1.2: the second ClientHello drops early_data ("Early data is not permitted
+    // after a HelloRetryRequest") and keeps the PSK only if its hash is the selected suite's.
+    if (this.earlyOffered) {
+      hello = { ...hello, extensions: hello.extensions.filter((e) => e.type !== 'early_data') };
+      this.earlyResult = false;
+      this.emit({ type: 'early-data', accepted: false });
+    }
+    if (this.offer !== null && this.offer.hash !== suiteInfo(suite).hash) this.offer = null;
     this.retrySuite = suite;
     this.transcript.setHash(suiteInfo(suite).hash);
     this.transcript.replaceWithMessageHash();
@@ -300,10 +445,27 @@ export class TlsClient extends HandshakeMachine<ClientState> {
     if (this.retrySuite !== null && suite !== this.retrySuite) {
       throw new TlsAlertError('illegal_parameter', 'ServerHello suite differs from the HelloRetryRequest');
     }
-    if (findExtension(m.extensions, 'pre_shared_key') !== undefined)
-      throw new TlsAlertError('illegal_parameter', 'pre_shared_key not offered');
+    const selected = findExtension(m.extensions, 'pre_shared_key');
+    let psk: Uint8Array | null = null;
+    if (selected !== undefined) {
+      // RFC 8446 section 4.2: a response to an extension not sent is unsupported_extension.
+      if (this.offer === null) throw new TlsAlertError('unsupported_extension', 'pre_shared_key not offered');
+      // Section 4.2.11: "Clients MUST verify that the server's selected_identity is within the range
+      // supplied by the client, that the server selected a cipher suite indicating a Hash associated
+      // with the PSK, and that a server "key_share" extension is present if required by the
+      // ClientHello "psk_key_exchange_modes" extension" (illegal_parameter otherwise). One identity is
+      // offered.
+      if (selected.selectedIdentity !== 0)
+        throw new TlsAlertError('illegal_parameter', `selected_identity ${selected.selectedIdentity} out of range`);
+      if (suiteInfo(suite).hash !== this.offer.hash) throw new TlsAlertError('illegal_parameter', 'suite hash differs from the PSK hash');
+      psk = this.offer.session.psk;
+    }
     const share = findExtension(m.extensions, 'key_share');
-    if (share === undefined) throw new TlsAlertError('missing_extension', 'ServerHello has no key_share');
+    if (share === undefined) {
+      // psk_dhe_ke is the only mode offered: a PSK accepted without key_share breaks section 4.2.11.
+      if (psk !== null) throw new TlsAlertError('illegal_parameter', 'PSK accepted without key_share (psk_dhe_ke offered)');
+      throw new TlsAlertError('missing_extension', 'ServerHello has no key_share');
+    }
     const ours = this.keyShare!;
     // RFC 8446 section 4.2.8: the server's share must be in the group of a share the client sent.
     if (share.share.group !== NAMED_GROUPS[ours.group].code) throw new TlsAlertError('illegal_parameter', 'key share group not offered');
@@ -314,7 +476,8 @@ export class TlsClient extends HandshakeMachine<ClientState> {
     this.transcript.setHash(hash);
     this.transcript.add(raw);
     this.hashLength = suiteInfo(suite).hashLength;
-    const schedule = new KeySchedule(this.provider, hash);
+    this.resumedValue = psk !== null;
+    const schedule = new KeySchedule(this.provider, hash, psk);
     schedule.toHandshake(shared);
     const helloHash = this.transcript.digest();
     this.clientHandshakeSecret = schedule.clientHandshakeTrafficSecret(helloHash);
@@ -339,11 +502,30 @@ export class TlsClient extends HandshakeMachine<ClientState> {
     if (params === undefined && this.options.requireTransportParameters !== false) {
       throw new TlsAlertError('missing_extension', 'no quic_transport_parameters (RFC 9001 section 8.2)');
     }
+    const early = findExtension(m.extensions, 'early_data') !== undefined;
+    if (early) {
+      // RFC 8446 section 4.2: early_data in EncryptedExtensions answers one in the ClientHello (never
+      // the second one, section 4.1.2).
+      if (!this.earlyOffered || this.earlyResult !== null) throw new TlsAlertError('unsupported_extension', 'early_data not offered');
+      const session = this.offer!.session;
+      // Section 4.2.11: with early_data the selected identity must be 0, so a PSK must be accepted;
+      // section 4.2.10: the early data was sent for the ticket's suite and ALPN.
+      if (!this.resumedValue) throw new TlsAlertError('illegal_parameter', 'early_data accepted without the PSK');
+      if (this.suite !== session.suite || protocol !== session.alpn) {
+        throw new TlsAlertError('illegal_parameter', "early_data accepted with another suite or ALPN than the ticket's");
+      }
+    }
     this.transcript.add(raw);
     this.alpnValue = protocol;
     this.emit({ type: 'alpn', protocol });
     if (params !== undefined) this.emit({ type: 'peer-transport-parameters', bytes: params.data });
-    this.transition('client-expect-certificate');
+    if (this.earlyOffered && this.earlyResult === null) {
+      this.earlyResult = early;
+      this.emit({ type: 'early-data', accepted: early });
+    }
+    // RFC 8446 section 2.2: a PSK handshake authenticates with the PSK: no Certificate, CertificateVerify
+    // or CertificateRequest (section 4.3.2) follow.
+    this.transition(this.resumedValue ? 'client-expect-finished' : 'client-expect-certificate');
   }
 
   private onCertificate(m: Certificate, raw: Uint8Array): void {
@@ -441,9 +623,27 @@ export class TlsClient extends HandshakeMachine<ClientState> {
         verifyData: finishedVerifyData(this.provider, schedule.hash, this.clientHandshakeSecret!, this.transcript.digest()),
       }),
     );
+    // RFC 8446 section 7.1: resumption_master_secret covers ClientHello...client Finished.
+    this.resumptionSecret = schedule.resumptionMasterSecret(this.transcript.digest());
     this.emit({ type: 'send', level: 'handshake', data: concatBytes(flight) });
     this.emit({ type: 'keys', level: 'application', direction: 'write', suite, secret: clientApp });
-    this.emit({ type: 'complete' });
+    this.emit({ type: 'complete', resumed: this.resumedValue });
     this.transition('client-complete');
+  }
+
+  /** RFC 8446 section 4.6.1: a ticket for a later connection, as a {@link SessionTicket}. */
+  private onNewSessionTicket(m: NewSessionTicket): void {
+    const session = sessionFromNewSessionTicket(
+      this.provider,
+      m,
+      {
+        suite: this.suite!,
+        resumptionMasterSecret: this.resumptionSecret!,
+        alpn: this.alpnValue!,
+        serverName: this.options.serverName ?? null,
+      },
+      this.now,
+    );
+    if (session !== null) this.emit({ type: 'session-ticket', session });
   }
 }

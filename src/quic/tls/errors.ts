@@ -11,7 +11,7 @@
  */
 import { ParseError, PullwireError } from '../../combinators/errors.js';
 import { CryptoError, type CryptoErrorCode } from '../crypto/provider.js';
-import { TransportError } from '../errors.js';
+import { TransportError, TRANSPORT_ERRORS, type TransportErrorName } from '../errors.js';
 import { ALERTS, type AlertName } from './constants.js';
 
 /**
@@ -26,21 +26,37 @@ export class TlsAlertError extends PullwireError {
   readonly reason: string;
   /** The codec or crypto error this was converted from, if any. */
   override readonly cause: ParseError | CryptoError | null;
+  /**
+   * A QUIC transport error RFC 9001 names for this failure instead of CRYPTO_ERROR, or null. Example:
+   * a NewSessionTicket whose early_data is not 0xffffffff is a PROTOCOL_VIOLATION (RFC 9001 section
+   * 4.6.1); `code` then still names the closest TLS alert, for logs.
+   */
+  readonly quicError: TransportErrorName | null;
 
-  constructor(alert: AlertName, reason: string, cause: ParseError | CryptoError | null = null) {
+  constructor(
+    alert: AlertName,
+    reason: string,
+    cause: ParseError | CryptoError | null = null,
+    quicError: TransportErrorName | null = null,
+  ) {
     super(alert, `TLS alert ${alert} (${ALERTS[alert].code}): ${reason}`);
     this.alert = ALERTS[alert].code;
     this.reason = reason;
     this.cause = cause;
+    this.quicError = quicError;
   }
 
-  /** The QUIC transport error code for this alert: CRYPTO_ERROR, 0x0100 + alert (RFC 9001 section 4.8). */
+  /**
+   * The QUIC transport error code for this alert: CRYPTO_ERROR, 0x0100 + alert (RFC 9001 section 4.8),
+   * or the code of {@link TlsAlertError.quicError} when set.
+   */
   get transportErrorCode(): number {
-    return 0x0100 + this.alert;
+    return this.quicError === null ? 0x0100 + this.alert : TRANSPORT_ERRORS[this.quicError].code;
   }
 
-  /** The QUIC CONNECTION_CLOSE error for this alert (RFC 9001 section 4.8). */
+  /** The QUIC CONNECTION_CLOSE error for this alert (RFC 9001 section 4.8), or for its {@link TlsAlertError.quicError}. */
   toTransportError(): TransportError {
+    if (this.quicError !== null) return new TransportError(this.quicError, this.reason);
     return TransportError.crypto(this.alert, `${this.code}: ${this.reason}`);
   }
 }

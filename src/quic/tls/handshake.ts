@@ -6,11 +6,20 @@
  * (ClientHello, ServerHello), Handshake (EncryptedExtensions ... Finished) and 1-RTT (post-handshake
  * messages such as NewSessionTicket). The QUIC layer feeds each level's CRYPTO stream, in order, to
  * {@link HandshakeMachine.receive} and drains {@link HandshakeMachine.takeOutputs}.
+ *
+ * Time is an input (DESIGN.md): the machines never read a clock. Session tickets need one (a ticket's
+ * age, lifetime and expiry, RFC 8446 sections 4.6.1 and 8.3), so `receive` (and the client's `start`)
+ * take an optional `now`, milliseconds on the caller's clock, default 0. Pass the same clock to every
+ * call of one machine; when tickets outlive the process (stored by the application, or a server key
+ * shared by several processes), that clock must outlive it too: use wall-clock time (`Date.now()`)
+ * there, not `performance.now()`. Handshakes without tickets ignore `now`.
  */
+import { UsageError } from '../../combinators/errors.js';
 import type { CipherSuite } from '../crypto/provider.js';
 import { TlsAlertError, toTlsAlert } from './errors.js';
 import { HandshakeFramer, type FramedMessage } from './framer.js';
 import { decodeHandshake, type HandshakeMessage } from './messages.js';
+import type { SessionTicket } from './session.js';
 
 /** A QUIC encryption level that carries CRYPTO data (0-RTT carries none, RFC 9001 section 4.1.4). */
 export type EncryptionLevel = 'initial' | 'handshake' | 'application';
@@ -19,10 +28,15 @@ export type EncryptionLevel = 'initial' | 'handshake' | 'application';
 export type HandshakeOutput =
   /** Send `data` in CRYPTO frames at `level`. */
   | { readonly type: 'send'; readonly level: EncryptionLevel; readonly data: Uint8Array }
-  /** Install packet protection for `level` and `direction` from this traffic secret (RFC 9001 section 5.1). */
+  /**
+   * Install packet protection for `level` and `direction` from this traffic secret (RFC 9001 section
+   * 5.1). Level 'early' is 0-RTT (RFC 9001 section 4.6.1): client_early_traffic_secret, written by
+   * the client (emitted right after a ClientHello that offers early data) and read by the server (when
+   * it accepts early data). 0-RTT packets carry no CRYPTO frames, so 'early' is only a key level.
+   */
   | {
       readonly type: 'keys';
-      readonly level: 'handshake' | 'application';
+      readonly level: 'early' | 'handshake' | 'application';
       readonly direction: 'read' | 'write';
       readonly suite: CipherSuite;
       readonly secret: Uint8Array;
@@ -31,8 +45,26 @@ export type HandshakeOutput =
   | { readonly type: 'alpn'; readonly protocol: string }
   /** The peer's quic_transport_parameters extension body, for the QUIC layer to decode (RFC 9001 section 8.2). */
   | { readonly type: 'peer-transport-parameters'; readonly bytes: Uint8Array }
-  /** The handshake is complete (RFC 9001 section 4.1.1). */
-  | { readonly type: 'complete' };
+  /**
+   * Whether the server accepts the 0-RTT data the client offered (RFC 9001 section 4.6.2): the client
+   * learns it from EncryptedExtensions (or from a HelloRetryRequest, which always rejects it); the
+   * server emits it when it decides, while processing the ClientHello. Emitted only when the client
+   * offered early data. On `accepted: false` the client must forget what it assumed for 0-RTT and
+   * resend its 0-RTT data in 1-RTT packets; the server must not process 0-RTT packets.
+   */
+  | { readonly type: 'early-data'; readonly accepted: boolean }
+  /**
+   * A NewSessionTicket arrived after the handshake (client only, RFC 8446 section 4.6.1): a session to
+   * offer in a later handshake (the client option `session`). Its `applicationData` is empty: the
+   * QUIC layer fills it (with the server's transport parameters, RFC 9000 section 7.4.1) before
+   * storing it.
+   */
+  | { readonly type: 'session-ticket'; readonly session: SessionTicket }
+  /**
+   * The handshake is complete (RFC 9001 section 4.1.1). `resumed`: the server accepted a session
+   * ticket (PSK with (EC)DHE, RFC 8446 section 2.2), so no certificate was exchanged in this handshake.
+   */
+  | { readonly type: 'complete'; readonly resumed: boolean };
 
 const ASCII = new TextEncoder();
 const FROM_ASCII = new TextDecoder();
@@ -74,6 +106,8 @@ export abstract class HandshakeMachine<S extends string> {
   };
   /** Finished length check once the hash is known. */
   protected hashLength: number | undefined;
+  /** The caller's time of the current call, in ms (see the module doc); 0 when not given. */
+  protected now = 0;
 
   protected constructor(initial: S) {
     this.stateValue = initial;
@@ -92,8 +126,12 @@ export abstract class HandshakeMachine<S extends string> {
   /**
    * CRYPTO stream bytes received at `level`, in stream order. Raises a {@link TlsAlertError} (and keeps
    * raising it) when the peer breaks the protocol; outputs produced before the failure stay queued.
+   *
+   * @param now the caller's time in ms (default 0), used for session ticket ages and lifetimes (see
+   *   the module doc).
    */
-  receive(level: EncryptionLevel, data: Uint8Array): void {
+  receive(level: EncryptionLevel, data: Uint8Array, now = 0): void {
+    this.setNow(now);
     this.guard(() => {
       const framer = this.framers[level];
       for (const m of framer.push(data)) this.dispatch(level, m);
@@ -119,6 +157,12 @@ export abstract class HandshakeMachine<S extends string> {
       this.failure = toTlsAlert(e, `in state ${this.stateValue}`);
       throw this.failure;
     }
+  }
+
+  /** Records the caller's time for this call. */
+  protected setNow(now: number): void {
+    if (!Number.isFinite(now)) throw new UsageError(`now must be a finite number of milliseconds, got ${now}`);
+    this.now = now;
   }
 
   protected emit(o: HandshakeOutput): void {

@@ -3,8 +3,10 @@
  *
  * Handshake message codecs and extensions, the streaming message framer, the key schedule and
  * transcript, CertificateVerify content, typed alerts and the code point tables; and on them the
- * sans-I/O client and server state machines ({@link TlsClient}, {@link TlsServer}). The Node
- * certificate verifier is in `./node.js` (not re-exported here: it imports node:crypto).
+ * sans-I/O client and server state machines ({@link TlsClient}, {@link TlsServer}), with session
+ * tickets, resumption and 0-RTT (session.ts for the client's stored sessions and PSK binders,
+ * tickets.ts for the server's stateless tickets). The Node certificate verifier is in `./node.js`
+ * (not re-exported here: it imports node:crypto).
  */
 export {
   HANDSHAKE_TYPES,
@@ -123,3 +125,29 @@ export type { TlsClientOptions, ClientState, CertificateVerifier } from './clien
 export { TlsServer } from './server.js';
 export type { TlsServerOptions, ServerState } from './server.js';
 export type { EncryptionLevel, HandshakeOutput } from './handshake.js';
+export {
+  MAX_TICKET_LIFETIME_SECONDS,
+  QUIC_MAX_EARLY_DATA,
+  SESSION_TICKET_ERROR_CODES,
+  SessionTicketError,
+  encodeSessionTicket,
+  decodeSessionTicket,
+  ticketAge,
+  sessionExpired,
+  sessionAllowsEarlyData,
+  obfuscatedTicketAge,
+  sessionFromNewSessionTicket,
+  encodeClientHelloWithBinders,
+  verifyPskBinder,
+} from './session.js';
+export type { SessionTicket, SessionTicketErrorCode, SessionContext } from './session.js';
+export {
+  DEFAULT_TICKET_LIFETIME_SECONDS,
+  DEFAULT_AGE_TOLERANCE_MS,
+  MAX_TICKET_APPLICATION_DATA,
+  SingleUseTicketCache,
+  checkTicketOptions,
+  sealTicket,
+  openTicket,
+} from './tickets.js';
+export type { TicketOptions, TicketState, OpenedTicket, EarlyDataInfo } from './tickets.js';

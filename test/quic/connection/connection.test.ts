@@ -84,3 +84,51 @@ describe('connection streams', () => {
     assert.deepEqual(all, data);
   });
 });
+
+describe('connection resumption', () => {
+  for (const kind of PROVIDER_KINDS) {
+    it(`${kind}: a session ticket from one connection resumes the next (no certificate check the second time)`, () => {
+      const key = new Uint8Array(32).fill(3);
+      const first = new Pair({ clientKind: kind, serverKind: kind, server: { tickets: { key } } });
+      first.handshake();
+      first.run(() => first.clientEvents.some((e) => e.type === 'session-ticket'));
+      const t = first.clientEvents.find((e) => e.type === 'session-ticket');
+      assert.ok(t && t.type === 'session-ticket');
+      const done = first.clientEvents.find((e) => e.type === 'handshake-completed');
+      assert.ok(done && done.type === 'handshake-completed' && !done.resumed);
+
+      let verified = 0;
+      const second = new Pair({
+        clientKind: kind,
+        serverKind: kind,
+        server: { tickets: { key } },
+        client: {
+          session: t.ticket,
+          verifyCertificate: () => {
+            verified++;
+          },
+        },
+      });
+      second.handshake();
+      const resumed = second.clientEvents.find((e) => e.type === 'handshake-completed');
+      assert.ok(resumed && resumed.type === 'handshake-completed' && resumed.resumed);
+      assert.equal(verified, 0);
+      // A server with another ticket key cannot open the ticket: full handshake, certificate checked.
+      const third = new Pair({
+        clientKind: kind,
+        serverKind: kind,
+        server: { tickets: { key: new Uint8Array(32).fill(4) } },
+        client: {
+          session: t.ticket,
+          verifyCertificate: () => {
+            verified++;
+          },
+        },
+      });
+      third.handshake();
+      const full = third.clientEvents.find((e) => e.type === 'handshake-completed');
+      assert.ok(full && full.type === 'handshake-completed' && !full.resumed);
+      assert.equal(verified, 1);
+    });
+  }
+});
