@@ -213,3 +213,4 @@ export type {
   EndpointPollResult,
   EndpointStats,
 } from './endpoint/endpoint.js';
+export { TEST_CERTIFICATE } from './testing.js';
