@@ -18,8 +18,11 @@
 export interface Side<R> {
   /** Units of work one `run()` does (varints, records, bytes): throughput = items / time. */
   readonly items: number;
-  /** Runs the workload once and returns its output, checked outside the timed region. */
-  run(): R;
+  /**
+   * Runs the workload once and returns its output, checked outside the timed region. A side driven by
+   * Node's event loop (e.g. node:tls sockets) returns a promise; the clock stops when it settles.
+   */
+  run(): R | Promise<R>;
 }
 
 /** What `prepare()` builds: the two sides and how to check their outputs. */
@@ -118,8 +121,10 @@ export interface RunOptions {
  * Runs one case: `warmup` untimed runs of each side, then `passes` timed
  * passes, each running ours and the anchor once, alternating which goes
  * first. Every run's output is checked against `expected`; a mismatch throws.
+ * Async only for sides whose `run()` returns a promise: a synchronous run is
+ * timed before anything is awaited.
  */
-export function runCase(c: BenchCase, options: RunOptions): CaseResult {
+export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseResult> {
   const p = c.prepare();
   const check = (side: 'ours' | 'anchor', output: unknown): void => {
     const got = p.checksum(output);
@@ -127,29 +132,30 @@ export function runCase(c: BenchCase, options: RunOptions): CaseResult {
       throw new Error(`${c.name}: ${side} produced wrong output (checksum ${got.toString(16)}, expected ${p.expected.toString(16)})`);
     }
   };
-  const timed = (side: 'ours' | 'anchor'): number => {
+  const timed = async (side: 'ours' | 'anchor'): Promise<number> => {
     const s = side === 'ours' ? p.ours : p.anchor;
     options.gc?.();
     const t0 = process.hrtime.bigint();
-    const out = s.run();
+    let out = s.run();
+    if (out instanceof Promise) out = await out;
     const t1 = process.hrtime.bigint();
     check(side, out);
     const seconds = Number(t1 - t0) / 1e9;
     return s.items / seconds / c.scale;
   };
   for (let i = 0; i < options.warmup; i++) {
-    check('ours', p.ours.run());
-    check('anchor', p.anchor.run());
+    check('ours', await p.ours.run());
+    check('anchor', await p.anchor.run());
   }
   const ours: number[] = [];
   const anchor: number[] = [];
   for (let i = 0; i < options.passes; i++) {
     if (i % 2 === 0) {
-      ours.push(timed('ours'));
-      anchor.push(timed('anchor'));
+      ours.push(await timed('ours'));
+      anchor.push(await timed('anchor'));
     } else {
-      anchor.push(timed('anchor'));
-      ours.push(timed('ours'));
+      anchor.push(await timed('anchor'));
+      ours.push(await timed('ours'));
     }
   }
   return { case: c.name, ours, anchor };

@@ -102,7 +102,7 @@ function runOptions(a: Args): RunOptions {
 async function child(a: Args, target: { layer: string; case: string }): Promise<void> {
   const c = (await loadLayer(target.layer)).find((x) => x.name === target.case);
   if (c === undefined) throw new Error(`no case ${target.case} in layer ${target.layer}`);
-  const r = runCase(c, runOptions(a));
+  const r = await runCase(c, runOptions(a));
   process.stdout.write(CHILD_MARK + JSON.stringify(r) + '\n');
 }
 
@@ -167,7 +167,7 @@ async function main(): Promise<number> {
       console.log(`\n${w.layer}/${c.name}: ${c.description}`);
       let r: CaseResult | Error;
       try {
-        r = a.inProcess ? runCase(c, runOptions(a)) : runInChild(a, w.layer, c);
+        r = a.inProcess ? await runCase(c, runOptions(a)) : runInChild(a, w.layer, c);
       } catch (e) {
         r = e instanceof Error ? e : new Error(String(e));
       }
