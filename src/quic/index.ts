@@ -191,6 +191,7 @@ export type { NobleProviderOptions } from './crypto/noble.js';
 export { Connection, readFirstInitial } from './connection/connection.js';
 export type { ConnectionState, ConnectionStats, CloseOptions, FirstInitial } from './connection/connection.js';
 export { sameAddress, samePath } from './connection/events.js';
+export type { StreamEvent } from './streams/manager.js';
 export type {
   SocketAddress,
   Path,

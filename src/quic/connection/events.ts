@@ -7,6 +7,7 @@
  * it only compares them (a datagram from a new address is a new path) and
  * says where each datagram goes.
  */
+import type { StreamEvent } from '../streams/manager.js';
 import type { TransportParameters } from '../transport-params.js';
 
 /** A UDP address as the driver's socket reports it. */
@@ -58,8 +59,14 @@ export interface CloseReason {
   readonly initiator: CloseInitiator;
 }
 
-/** Events of a connection, in the order they happened. */
+/**
+ * Events of a connection, in the order they happened: the stream events of
+ * {@link StreamEvent} (stream-opened, stream-readable, stream-writable,
+ * stream-finished, stream-reset, stream-stop-sending, stream-closed,
+ * streams-available; documented there), and these.
+ */
 export type ConnectionEvent =
+  | StreamEvent
   /**
    * The handshake completed (RFC 9001 section 4.1.1): 1-RTT keys are in use.
    * `alpn` is the negotiated application protocol; `peerParameters` the
@@ -76,25 +83,6 @@ export type ConnectionEvent =
     }
   /** The handshake is confirmed (RFC 9001 section 4.1.2): the client got HANDSHAKE_DONE, or the server completed. */
   | { readonly type: 'handshake-confirmed' }
-  /** The peer opened a stream (also each lower-numbered one of its type opened implicitly, RFC 9000 section 3.2). */
-  | { readonly type: 'stream-opened'; readonly streamId: number; readonly bidi: boolean }
-  /**
-   * Data or the end of stream can be read with `streamRead`. Given once, then
-   * again only after a read drained the stream and more arrived.
-   */
-  | { readonly type: 'stream-readable'; readonly streamId: number }
-  /** A `streamWrite` was cut short (backpressure) and the stream can take at least half its buffer again. */
-  | { readonly type: 'stream-writable'; readonly streamId: number }
-  /** Everything written on the stream, and its FIN, was acknowledged by the peer. */
-  | { readonly type: 'stream-finished'; readonly streamId: number }
-  /** The peer reset its sending part (RESET_STREAM): unread data is gone. */
-  | { readonly type: 'stream-reset'; readonly streamId: number; readonly errorCode: bigint; readonly finalSize: number }
-  /** The peer asked us to stop sending (STOP_SENDING); our sending part is already reset with its code. */
-  | { readonly type: 'stream-stop-sending'; readonly streamId: number; readonly errorCode: bigint }
-  /** Both directions of the stream are done and its state is gone. */
-  | { readonly type: 'stream-closed'; readonly streamId: number }
-  /** `openStream` returned null earlier and the peer has now raised its stream limit. */
-  | { readonly type: 'streams-available'; readonly bidi: boolean }
   /** A DATAGRAM frame arrived (RFC 9221). `data` is owned by the receiver. */
   | { readonly type: 'datagram'; readonly data: Uint8Array }
   /**
