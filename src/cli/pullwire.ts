@@ -4,6 +4,10 @@
  * parses its own options and calls the public API of a layer.
  *
  *   pullwire ws-echo --port 9001      WebSocket echo server on 127.0.0.1
+ *   pullwire quic-server --port 4433 --cert c.pem --key k.pem --alpn bench
+ *                                     QUIC server of the request protocol (../shared/peers)
+ *   pullwire quic-client 127.0.0.1 4433 --alpn bench --get 1000000 --ca c.pem --server-name localhost
+ *                                     QUIC client: requests, verifies, prints a JSON summary
  *   pullwire help                     this list
  *
  * A subcommand is one entry of COMMANDS: add new ones (quic-server, ...) there.
@@ -19,6 +23,16 @@ const COMMANDS: Record<string, Command> = {
   'ws-echo': {
     summary: 'WebSocket echo server on 127.0.0.1 (permessage-deflate enabled): ws-echo --port <n>',
     run: async (argv) => (await import('./ws-echo.js')).wsEchoMain(argv),
+  },
+  'quic-server': {
+    summary:
+      'QUIC server of the request protocol (N bytes per "N\\n" stream, echo otherwise): quic-server --port <n> --cert <pem> --key <pem> --alpn <id>',
+    run: async (argv) => (await import('./quic-server.js')).quicServerMain(argv),
+  },
+  'quic-client': {
+    summary:
+      'QUIC client: quic-client <host> <port> --alpn <id> --get <N> [--streams <k>] [--ca <pem> | --insecure]; prints a JSON summary',
+    run: async (argv) => (await import('./quic-client.js')).quicClientMain(argv),
   },
 };
 

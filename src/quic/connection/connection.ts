@@ -5,7 +5,9 @@
  * handshake (../tls), packet protection keys (keys.ts), CRYPTO streams
  * (crypto-stream.ts), ACK tracking (ack-tracker.ts), connection IDs (cid.ts),
  * loss recovery and congestion control (../recovery), streams and flow
- * control (../streams), packets and frames (../packet-io.ts).
+ * control (../streams), packets and frames (../packet-io.ts), and the
+ * sending path: datagram assembly, retransmission, PTO probe content and the
+ * anti-amplification limit (sender.ts).
  *
  * ## The driver's contract
  *
@@ -40,22 +42,13 @@ import { Writer } from '../../combinators/writer.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { TransportError, transportErrorName } from '../errors.js';
 import type { AckFrame, ConnectionCloseFrame, Frame } from '../frame.js';
-import { frameSize } from '../frame.js';
-import {
-  PacketOpener,
-  protectDatagram,
-  type OpenedPacket,
-  type PacketNumberSpace,
-  type PacketResult,
-  type UnprotectedPacket,
-} from '../packet-io.js';
-import { PacketBuilder, decodePacketHeader, type BuiltPacket } from '../packet.js';
+import { PacketOpener, type OpenedPacket, type PacketNumberSpace, type PacketResult, type UnprotectedPacket } from '../packet-io.js';
+import { decodePacketHeader } from '../packet.js';
 import { isSupportedVersion, verifyRetryIntegrity } from '../packet-protection.js';
 import { Recovery } from '../recovery/recovery.js';
 import { decodeAckDelay } from '../recovery/rtt.js';
-import type { SentPacket } from '../recovery/sent-packets.js';
 import { TimerTable } from '../recovery/timers.js';
-import { StreamManager, type StreamFrameRecord } from '../streams/manager.js';
+import { StreamManager } from '../streams/manager.js';
 import type { StreamRead } from '../streams/recv.js';
 import { TlsClient, type TlsClientOptions } from '../tls/client.js';
 import { TlsAlertError } from '../tls/errors.js';
@@ -64,8 +57,9 @@ import { TlsServer, type TlsServerOptions } from '../tls/server.js';
 import { decodeSessionTicket, encodeSessionTicket } from '../tls/session.js';
 import { decodeTransportParameters, encodeTransportParameters, type Role, type TransportParameters } from '../transport-params.js';
 import { AckTracker } from './ack-tracker.js';
-import { LocalConnectionIds, PeerConnectionIds, type CidFrameRecord } from './cid.js';
-import { CryptoStream, type CryptoFrameRecord } from './crypto-stream.js';
+import { LocalConnectionIds, PeerConnectionIds } from './cid.js';
+import { CryptoStream } from './crypto-stream.js';
+import { PacketSender, type SentFrame } from './sender.js';
 import { qlogFrame, toHex, keylogLabel, type QlogEvent } from './trace.js';
 import { type CloseReason, type ConnectionEvent, type ConnectionPollResult, type Path } from './events.js';
 import { ConnectionKeys } from './keys.js';
@@ -76,17 +70,6 @@ import {
   type ResolvedCommon,
   type ServerConnectionOptions,
 } from './options.js';
-
-/** What a sent packet carried that matters when it is acknowledged or lost (RFC 9000 section 13.3). */
-type SentFrame =
-  | { readonly kind: 'crypto'; readonly record: CryptoFrameRecord }
-  | { readonly kind: 'stream'; readonly record: StreamFrameRecord }
-  | { readonly kind: 'ack' }
-  | { readonly kind: 'handshake-done' }
-  | { readonly kind: 'local-cid'; readonly record: CidFrameRecord }
-  | { readonly kind: 'peer-cid'; readonly record: CidFrameRecord };
-
-type Sent = SentPacket<SentFrame[]>;
 
 /** The connection's lifecycle (RFC 9000 section 10). */
 export type ConnectionState =
@@ -104,17 +87,12 @@ export type ConnectionState =
 type TimerKind = 'idle' | 'close' | 'loss' | 'ack' | 'pacing' | 'keep-alive' | 'key-discard';
 const TIMER_KINDS: readonly TimerKind[] = ['idle', 'close', 'loss', 'ack', 'pacing', 'keep-alive', 'key-discard'];
 
-const SPACES: readonly PacketNumberSpace[] = ['initial', 'handshake', 'application'];
-
 /** Frame type codes used in errors. */
 const T_NEW_TOKEN = 0x07;
 const T_HANDSHAKE_DONE = 0x1e;
 const T_DATAGRAM = 0x30;
 /** Longest reason phrase we put in CONNECTION_CLOSE (it must fit a packet with room to spare). */
 const MAX_REASON_BYTES = 256;
-/** Number of packets that may fail authentication before we stop (RFC 9001 section 6.6): the smallest suite limit. */
-const PING_FRAME: Frame = Object.freeze({ type: 'ping' });
-const HANDSHAKE_DONE_FRAME: Frame = Object.freeze({ type: 'handshake-done' });
 
 const UTF8 = new TextEncoder();
 const FROM_UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -175,12 +153,12 @@ export class Connection {
   private readonly keys: ConnectionKeys;
   private readonly opener: PacketOpener;
   private readonly recovery: Recovery<SentFrame[]>;
+  private readonly sender: PacketSender;
   private readonly streams: StreamManager;
   private readonly localCids: LocalConnectionIds;
   private readonly peerCids: PeerConnectionIds;
   private readonly acks: Record<PacketNumberSpace, AckTracker>;
   private readonly crypto: Record<PacketNumberSpace, CryptoStream>;
-  private readonly nextPn: Record<PacketNumberSpace, number> = { initial: 0, handshake: 0, application: 0 };
   private readonly timers = new TimerTable<TimerKind>(TIMER_KINDS);
   private readonly events: ConnectionEvent[] = [];
   private eventHead = 0;
@@ -189,14 +167,11 @@ export class Connection {
   private readonly localTransportParameters: Partial<TransportParameters>;
   private peerParams: TransportParameters | null = null;
   private alpnValue: string | null = null;
-  private builder: PacketBuilder;
-  private datagramSize = 1200;
   private version: number;
 
   // handshake progress
   private handshakeComplete = false;
   private handshakeConfirmed = false;
-  private handshakeDonePending = false;
   private resumed = false;
   private earlyDataAccepted = false;
   private peerTransportParameterBytes: Uint8Array | null = null;
@@ -206,21 +181,14 @@ export class Connection {
   private serverScid: Uint8Array | null = null;
   /** Client: the SCID of a Retry we accepted. */
   private retryScid: Uint8Array | null = null;
-  private token: Uint8Array;
   private newTokenValue: Uint8Array | null = null;
   /** Client: a packet from the server was processed (Version Negotiation and Retry are ignored after that). */
   private receivedFromPeer = false;
-
-  // address validation (RFC 9000 section 8.1)
-  private addressValidated: boolean;
-  private amplificationReceived = 0;
-  private amplificationSent = 0;
 
   // idle and keep-alive (RFC 9000 section 10.1)
   private lastActivity: number;
   private ackElicitingSinceReceive = false;
   private lastAckElicitingSent: number;
-  private pingPending = false;
   /** The latest `now` given to receive or poll (commands use it). */
   private now: number;
   /** poll returned need-read and nothing happened since (see {@link needsPoll}). */
@@ -228,9 +196,6 @@ export class Connection {
   private quietDeadline: number | null = null;
 
   // application data
-  private readonly pathResponses: Uint8Array[] = [];
-  private readonly datagramsOut: Uint8Array[] = [];
-  private datagramsOutBytes = 0;
   private datagramsIn = 0;
 
   // closing
@@ -248,9 +213,6 @@ export class Connection {
   // tracing (trace.ts)
   private readonly keylogSink: ((line: string) => void) | undefined;
   private readonly qlogSink: ((event: QlogEvent) => void) | undefined;
-  /** Frames of the packet being built, for qlog (null when qlog is off). */
-  private qlogFrames: Record<string, unknown>[] | null = null;
-  private readonly qlogSent: { type: string; pn: number; frames: Record<string, unknown>[] }[] = [];
   /** The ClientHello's random (the key log's index): bytes 6..38 of the Initial CRYPTO stream. */
   private clientRandom: Uint8Array | null = null;
 
@@ -289,8 +251,6 @@ export class Connection {
     this.now = now;
     this.lastActivity = now;
     this.lastAckElicitingSent = now;
-    this.addressValidated = addressValidated;
-    this.token = token;
     this.originalDcid = cids.originalDcid;
     this.keys = new ConnectionKeys(this.provider, role, this.version);
     this.keys.installInitial(role === 'client' ? cids.dcid : cids.originalDcid);
@@ -325,7 +285,25 @@ export class Connection {
     this.acks = { initial: tracker('initial'), handshake: tracker('handshake'), application: tracker('application') };
     const crypto = (): CryptoStream => new CryptoStream({ maxBuffered: c.cryptoBufferSize });
     this.crypto = { initial: crypto(), handshake: crypto(), application: crypto() };
-    this.builder = new PacketBuilder({ maxDatagramSize: this.datagramSize, role });
+    this.sender = new PacketSender(
+      {
+        role,
+        version: this.version,
+        keys: this.keys,
+        recovery: this.recovery,
+        streams: this.streams,
+        localCids: this.localCids,
+        peerCids: this.peerCids,
+        acks: this.acks,
+        crypto: this.crypto,
+        stats: this.stats,
+        qlog: this.qlogSink === undefined ? undefined : (name, data) => this.qlog(name, data),
+        onAckElicitingSent: (at) => this.onAckElicitingSent(at),
+        // RFC 9001 section 4.9.1: a client discards Initial keys when it first sends a Handshake packet.
+        onHandshakePacketSent: (at) => this.discardSpace('initial', at),
+      },
+      { addressValidated, token },
+    );
 
     this.localTransportParameters = {
       maxIdleTimeout: c.idleTimeout,
@@ -528,7 +506,7 @@ export class Connection {
     this.quiet = false;
     this.stats.datagramsReceived++;
     this.stats.bytesReceived += datagram.length;
-    if (!this.addressValidated) this.amplificationReceived += datagram.length;
+    this.sender.onDatagramReceived(datagram.length);
     if (st === 'closing') {
       // RFC 9000 section 10.2.1: answer packets with CONNECTION_CLOSE, with a limit on the rate.
       this.packetsSinceClose++;
@@ -542,15 +520,24 @@ export class Connection {
     // another address are processed, replies keep going to the connection's path.
     void path;
     let results: PacketResult[];
+    const keysAtOpen = this.keys.openKeys();
     try {
-      results = this.opener.open(datagram, this.keys.openKeys());
+      results = this.opener.open(datagram, keysAtOpen);
     } catch (e) {
       this.failInternal(e);
       return;
     }
     let opened = false;
-    for (const r of results) {
+    for (let r of results) {
       if (this.stateValue !== 'handshake' && this.stateValue !== 'established') break;
+      // RFC 9000 section 12.2: coalesced packets are processed in order, and an earlier one may install the
+      // keys a later one needs (the server's Initial carries the ServerHello, its Handshake packet follows in
+      // the same datagram). A packet dropped for want of keys is opened again once the keys changed; its
+      // bytes are untouched (nothing is unmasked without keys).
+      if (r.status === 'dropped' && r.reason === 'no-keys' && this.keys.openKeys() !== keysAtOpen) {
+        const again = this.reopen(datagram.subarray(r.offset, r.offset + r.size));
+        if (again !== null) r = again;
+      }
       switch (r.status) {
         case 'opened':
           this.stats.packetsReceived++;
@@ -575,7 +562,17 @@ export class Connection {
     }
     // RFC 9000 section 10.3.1: a datagram that opens nothing may be a stateless reset.
     if (!opened) this.receiveStatelessReset(datagram, now);
-    if (!this.addressValidated) this.updateAmplification(now);
+    this.sender.updateAmplification(now);
+  }
+
+  /** Opens one packet of a datagram again with the current keys (see `receive`); null if that fails unexpectedly. */
+  private reopen(packet: Uint8Array): PacketResult | null {
+    try {
+      const again = this.opener.open(packet, this.keys.openKeys());
+      return again.length === 1 ? again[0]! : null;
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -626,7 +623,7 @@ export class Connection {
       }
     } else if (h.kind === 'handshake') {
       // RFC 9000 section 8.1: a Handshake packet proves the client received our Initial.
-      this.setAddressValidated(now);
+      this.sender.setAddressValidated(now);
       // RFC 9001 section 4.9.1: a server discards Initial keys when it first processes a Handshake packet.
       this.discardSpace('initial', now);
     }
@@ -690,9 +687,7 @@ export class Connection {
         this.localCids.handleRetireConnectionId(frame, p.header.dcid);
         return;
       case 'path-challenge':
-        // RFC 9000 section 8.2.2: echo the data in PATH_RESPONSE (bounded: a flood of challenges keeps the latest few).
-        if (this.pathResponses.length >= 4) this.pathResponses.shift();
-        this.pathResponses.push(frame.data.slice());
+        this.sender.queuePathResponse(frame.data);
         return;
       case 'path-response':
         // We send no PATH_CHALLENGE yet (migration is not implemented): an unsolicited response is ignored.
@@ -731,71 +726,13 @@ export class Connection {
     const exponent = this.peerParams?.ackDelayExponent ?? 3;
     const out = this.recovery.onAckReceived(space, frame, decodeAckDelay(frame.ackDelay, exponent), now);
     for (const p of out.acked) {
-      for (const f of p.frames) this.onFrameAcked(space, p.pn, f);
+      this.sender.onPacketAcked(space, p);
       if (space === 'application' && p.pn >= this.firstPnOfPhase) this.phaseAcked = true;
     }
-    this.onPacketsLost(space, out.lost);
+    this.sender.onPacketsLost(space, out.lost);
+    this.drainStreamEvents();
     // RFC 9001 section 4.1.2: a client MAY consider the handshake confirmed on an acknowledgment of a 1-RTT packet.
     if (space === 'application' && out.acked.length > 0 && this.role === 'client' && this.handshakeComplete) this.confirmHandshake(now);
-  }
-
-  private onFrameAcked(space: PacketNumberSpace, pn: number, f: SentFrame): void {
-    switch (f.kind) {
-      case 'crypto':
-        this.crypto[space].onFrameAcked(f.record);
-        return;
-      case 'stream':
-        this.streams.onFrameAcked(f.record);
-        this.drainStreamEvents();
-        return;
-      case 'ack':
-        this.acks[space].onAckOfAckReceived(pn);
-        return;
-      case 'handshake-done':
-        return;
-      case 'local-cid':
-        this.localCids.onFrameAcked(f.record);
-        return;
-      case 'peer-cid':
-        this.peerCids.onFrameAcked(f.record);
-        return;
-      default: {
-        const never: never = f;
-        throw new UsageError(`unknown record ${JSON.stringify(never)}`);
-      }
-    }
-  }
-
-  private onPacketsLost(space: PacketNumberSpace, lost: readonly Sent[]): void {
-    for (const p of lost) {
-      this.stats.packetsLost++;
-      for (const f of p.frames) {
-        switch (f.kind) {
-          case 'crypto':
-            this.crypto[space].onFrameLost(f.record);
-            break;
-          case 'stream':
-            this.streams.onFrameLost(f.record);
-            break;
-          case 'ack':
-            break;
-          case 'handshake-done':
-            // RFC 9000 section 13.3: "The HANDSHAKE_DONE frame MUST be retransmitted until it is acknowledged."
-            this.handshakeDonePending = true;
-            break;
-          case 'local-cid':
-            this.localCids.onFrameLost(f.record);
-            break;
-          case 'peer-cid':
-            this.peerCids.onFrameLost(f.record);
-            break;
-          default: {
-            const never: never = f;
-            throw new UsageError(`unknown record ${JSON.stringify(never)}`);
-          }
-        }
-      }
-    }
   }
 
   private handleConnectionCloseFrame(frame: ConnectionCloseFrame, now: number): void {
@@ -834,7 +771,7 @@ export class Connection {
       if (this.retryScid !== null || h.token.length === 0) return;
       if (!verifyRetryIntegrity(this.provider, h.version, this.originalDcid, datagram.subarray(h.start, h.end))) return;
       this.retryScid = h.scid.slice();
-      this.token = h.token.slice();
+      this.sender.token = h.token.slice();
       this.peerCids.replaceInitial(this.retryScid);
       this.keys.installInitial(this.retryScid, h.version);
       // RFC 9002 section 6.3: the Initial packets sent so far are no longer in flight; resend their data in new packets.
@@ -933,12 +870,7 @@ export class Connection {
     this.drainStreamEvents();
     this.recovery.setMaxAckDelay(tp.maxAckDelay);
     this.localCids.setPeerLimit(tp.activeConnectionIdLimit);
-    const size = Math.min(this.config.maxDatagramSize, tp.maxUdpPayloadSize);
-    if (size !== this.datagramSize) {
-      this.datagramSize = size;
-      this.builder = new PacketBuilder({ maxDatagramSize: size, role: this.role });
-      this.recovery.setMaxDatagramSize(size);
-    }
+    this.sender.setDatagramSize(Math.min(this.config.maxDatagramSize, tp.maxUdpPayloadSize));
     this.armIdle();
     void now;
   }
@@ -959,7 +891,7 @@ export class Connection {
     });
     if (this.role === 'server') {
       // RFC 9001 section 4.1.2: the server's handshake is confirmed when it completes; it sends HANDSHAKE_DONE.
-      this.handshakeDonePending = true;
+      this.sender.queueHandshakeDone();
       this.confirmHandshake(now);
     }
   }
@@ -996,7 +928,7 @@ export class Connection {
   }
 
   private startPhase(now: number): void {
-    this.firstPnOfPhase = this.nextPn.application;
+    this.firstPnOfPhase = this.sender.nextPn.application;
     this.phaseAcked = false;
     // RFC 9001 section 6.5: keep the old read keys for a while (three PTOs) for reordered packets.
     this.timers.set('key-discard', now + 3 * this.recovery.loss.ptoPeriod());
@@ -1085,18 +1017,15 @@ export class Connection {
   sendDatagram(data: Uint8Array): boolean {
     this.checkOpen();
     const peerMax = this.peerParams?.maxDatagramFrameSize ?? 0;
-    if (peerMax === 0 || data.length + 3 > peerMax || data.length + 64 > this.datagramSize) return false;
+    if (peerMax === 0 || data.length + 3 > peerMax || data.length + 64 > this.sender.datagramSize) return false;
     // Unreliable and unbounded queues are a bad mix: keep at most a congestion window's worth waiting.
-    if (this.datagramsOutBytes + data.length > Math.max(this.recovery.congestionWindow, 64 * 1024)) return false;
-    this.datagramsOut.push(data.slice());
-    this.datagramsOutBytes += data.length;
-    return true;
+    return this.sender.queueDatagram(data, Math.max(this.recovery.congestionWindow, 64 * 1024));
   }
 
   /** Sends a PING (an ack-eliciting packet): checks the peer is alive and refreshes the idle timer. */
   ping(): void {
     this.checkOpen();
-    this.pingPending = true;
+    this.sender.queuePing();
   }
 
   /**
@@ -1200,7 +1129,7 @@ export class Connection {
     if (this.stateValue === 'closed') return DONE;
     let datagram: Uint8Array | null;
     try {
-      datagram = this.buildDatagram(now);
+      datagram = this.nextDatagram(now);
     } catch (e) {
       if (e instanceof TransportError) this.closeWithError(e, now);
       else this.failInternal(e, now);
@@ -1241,12 +1170,13 @@ export class Connection {
     if (lossDeadline !== null && now >= lossDeadline) {
       const out = this.recovery.onTimeout(now);
       if (out !== null) {
-        if (out.type === 'loss') this.onPacketsLost(out.space, out.lost);
-        else if (out.space !== 'application') this.crypto[out.space].requeueUnacked();
+        if (out.type === 'loss') this.sender.onPacketsLost(out.space, out.lost);
+        else this.sender.refillProbes();
+        this.drainStreamEvents();
       }
     }
     const keepAlive = this.config.keepAlive;
-    if (keepAlive !== null && this.handshakeComplete && now >= this.lastAckElicitingSent + keepAlive) this.pingPending = true;
+    if (keepAlive !== null && this.handshakeComplete && now >= this.lastAckElicitingSent + keepAlive) this.sender.queuePing();
     const discard = this.timers.get('key-discard');
     if (discard !== null && now >= discard) {
       this.keys.dropPreviousReadKeys();
@@ -1258,281 +1188,35 @@ export class Connection {
     const t = this.timers;
     if (this.stateValue === 'closing' || this.stateValue === 'draining') return t.get('close');
     t.set('loss', this.recovery.deadline);
-    const blocked = this.isAmplificationBlocked();
-    let ack: number | null = null;
-    if (!blocked) {
-      for (const space of SPACES) {
-        const d = this.acks[space].deadline;
-        if (d !== null && this.canWrite(space) && (ack === null || d < ack)) ack = d;
-      }
-    }
-    t.set('ack', ack);
-    if (blocked || this.pacingDeadline === null || this.pacingDeadline <= now) t.stop('pacing');
-    else t.set('pacing', this.pacingDeadline);
+    t.set('ack', this.sender.ackDeadline());
+    t.set('pacing', this.sender.pacingDeadline(now));
     const keepAlive = this.config.keepAlive;
     t.set('keep-alive', keepAlive !== null && this.handshakeComplete ? this.lastAckElicitingSent + keepAlive : null);
     return t.nextDeadline();
   }
-  private pacingDeadline: number | null = null;
-
-  private canWrite(space: PacketNumberSpace): boolean {
-    return space === 'application' ? this.keys.has('application', 'write') : this.keys.has(space, 'write');
-  }
 
   // ---------------------------------------------------------------------------------------------
-  // building datagrams
+  // sending (sender.ts)
 
-  private isAmplificationBlocked(): boolean {
-    // RFC 9000 section 8.1: before validation a server sends at most three times what it received.
-    return !this.addressValidated && this.amplificationSent + this.datagramSize > 3 * this.amplificationReceived;
-  }
-
-  private setAddressValidated(now: number): void {
-    if (this.addressValidated) return;
-    this.addressValidated = true;
-    this.recovery.setAmplificationLimited(false, now);
-  }
-
-  private updateAmplification(now: number): void {
-    this.recovery.setAmplificationLimited(this.isAmplificationBlocked(), now);
-  }
-
-  private buildDatagram(now: number): Uint8Array | null {
+  private nextDatagram(now: number): Uint8Array | null {
     const st = this.stateValue;
     if (st === 'draining' || st === 'closed') return null;
-    if (st === 'closing') return this.closeSendPending ? this.buildClose() : null;
-    if (this.isAmplificationBlocked()) return null;
-
-    const size = this.datagramSize;
-    const rec = this.recovery;
-    const probing = rec.probesPending('initial') > 0 || rec.probesPending('handshake') > 0 || rec.probesPending('application') > 0;
-    let mayFill = probing;
-    this.pacingDeadline = null;
-    if (!mayFill && rec.canSend(size)) {
-      const at = rec.nextSendTime(now, size);
-      if (at <= now) mayFill = true;
-      else if (this.hasAnyData()) this.pacingDeadline = at;
-    }
-
-    const b = this.builder;
-    const plan: { space: PacketNumberSpace; frames: SentFrame[] }[] = [];
-    let handshakeSent = false;
-    for (const space of SPACES) {
-      if (!this.canWrite(space)) continue;
-      const tracker = this.acks[space];
-      const probe = rec.probesPending(space) > 0;
-      const ackNow = tracker.hasNewAck && tracker.ackDue(now);
-      const fill = (mayFill || probe) && this.hasDataFor(space);
-      if (!ackNow && !fill && !probe && !(space === 'application' && this.pingPending && mayFill)) continue;
-      if (!this.startPacket(space)) break;
-      const frames: SentFrame[] = [];
-      const pn = this.nextPn[space];
-      if (tracker.hasNewAck) {
-        const ack = tracker.buildAck(now);
-        if (ack !== null && this.add(ack)) {
-          tracker.onAckSent(pn, ack);
-          frames.push({ kind: 'ack' });
-        }
-      }
-      let eliciting = false;
-      if (mayFill || probe) eliciting = this.fillPacket(space, frames);
-      if (probe && !eliciting && b.room > 0) this.add(PING_FRAME);
-      if (space === 'application' && this.pingPending && b.room > 0) {
-        this.add(PING_FRAME);
-        this.pingPending = false;
-      }
-      const built = b.finishPacket();
-      if (built === null) continue;
-      if (this.qlogFrames !== null) this.qlogSent.push({ type: built.type, pn: built.pn, frames: this.qlogFrames });
-      this.nextPn[space]++;
-      plan.push({ space, frames });
-      if (space === 'handshake') handshakeSent = true;
-    }
-    const dg = b.finishDatagram();
-    if (dg === null) return null;
-    const datagram = protectDatagram(dg, this.keys.protectKeys());
-    this.recordSent(dg.packets, plan, now);
-    if (this.qlogSink !== undefined) this.qlogPacketsSent(dg.packets);
-    this.stats.datagramsSent++;
-    this.stats.bytesSent += datagram.length;
-    if (!this.addressValidated) {
-      this.amplificationSent += datagram.length;
-      this.updateAmplification(now);
-    }
-    // RFC 9001 section 4.9.1: a client discards Initial keys when it first sends a Handshake packet.
-    if (handshakeSent && this.role === 'client') this.discardSpace('initial', now);
-    rec.setAppLimited(!this.hasAnyData(), now);
+    if (st !== 'closing') return this.sender.buildDatagram(now);
+    if (!this.closeSendPending) return null;
+    this.closeSendPending = false;
+    const datagram = this.sender.buildClose((space) => this.closeFrameFor(space));
+    if (datagram !== null) this.closesSent++;
     return datagram;
   }
 
-  private startPacket(space: PacketNumberSpace): boolean {
-    const b = this.builder;
-    if (this.qlogSink !== undefined) this.qlogFrames = [];
-    const pn = this.nextPn[space];
-    const largestAcked = this.recovery.loss.sent(space).largestAcked;
-    const dcid = this.peerCids.current.cid;
-    if (space === 'application') return b.startShort({ dcid, pn, largestAcked, keyPhase: this.keys.keyPhase === 1 });
-    return b.startLong({
-      type: space,
-      version: this.version,
-      dcid,
-      scid: this.localCids.active()[0]?.cid ?? EMPTY,
-      pn,
-      largestAcked,
-      ...(space === 'initial' && this.role === 'client' ? { token: this.token } : {}),
-    });
-  }
-
-  /** Adds the frames of `space` that fit; returns true if any is ack-eliciting. */
-  private fillPacket(space: PacketNumberSpace, frames: SentFrame[]): boolean {
-    const b = this.builder;
-    let eliciting = false;
-    const crypto = this.crypto[space];
-    while (crypto.hasPendingFrames()) {
-      const f = crypto.nextFrame(b.room);
-      if (f === null || !this.add(f.frame)) break;
-      frames.push({ kind: 'crypto', record: f.record });
-      eliciting = true;
+  /** RFC 9000 section 10.1: sending the first ack-eliciting packet since the last receipt restarts the idle timer. */
+  private onAckElicitingSent(now: number): void {
+    if (!this.ackElicitingSinceReceive) {
+      this.ackElicitingSinceReceive = true;
+      this.lastActivity = now;
+      this.armIdle();
     }
-    if (space !== 'application') return eliciting;
-    if (this.handshakeDonePending && this.add(HANDSHAKE_DONE_FRAME)) {
-      this.handshakeDonePending = false;
-      frames.push({ kind: 'handshake-done' });
-      eliciting = true;
-    }
-    while (this.pathResponses.length > 0 && this.add({ type: 'path-response', data: this.pathResponses[0]! })) {
-      this.pathResponses.shift();
-      eliciting = true;
-    }
-    for (;;) {
-      const f = this.localCids.nextFrame(b.room);
-      if (f === null || !this.add(f.frame)) break;
-      frames.push({ kind: 'local-cid', record: f.record });
-      eliciting = true;
-    }
-    for (;;) {
-      const f = this.peerCids.nextFrame(b.room);
-      if (f === null || !this.add(f.frame)) break;
-      frames.push({ kind: 'peer-cid', record: f.record });
-      eliciting = true;
-    }
-    while (this.datagramsOut.length > 0) {
-      const data = this.datagramsOut[0]!;
-      const frame: Frame = { type: 'datagram', data };
-      if (frameSize(frame) > b.room) break;
-      this.add(frame);
-      this.datagramsOut.shift();
-      this.datagramsOutBytes -= data.length;
-      eliciting = true;
-    }
-    for (;;) {
-      const room = b.room;
-      if (room < 8) break;
-      const f = this.streams.nextFrame(room);
-      if (f === null) break;
-      if (!this.add(f.frame)) throw new UsageError('stream frame larger than the room it was built for');
-      frames.push({ kind: 'stream', record: f.record });
-      eliciting = true;
-    }
-    return eliciting;
-  }
-
-  private hasDataFor(space: PacketNumberSpace): boolean {
-    if (this.crypto[space].hasPendingFrames()) return true;
-    if (space !== 'application') return false;
-    return (
-      this.handshakeDonePending ||
-      this.pathResponses.length > 0 ||
-      this.datagramsOut.length > 0 ||
-      this.localCids.hasPendingFrames() ||
-      this.peerCids.hasPendingFrames() ||
-      this.streams.hasPendingFrames()
-    );
-  }
-
-  private hasAnyData(): boolean {
-    for (const space of SPACES) if (this.canWrite(space) && this.hasDataFor(space)) return true;
-    return false;
-  }
-
-  private recordSent(
-    packets: readonly BuiltPacket[],
-    plan: readonly { space: PacketNumberSpace; frames: SentFrame[] }[],
-    now: number,
-  ): void {
-    for (let i = 0; i < packets.length; i++) {
-      const p = packets[i]!;
-      const space = plan[i]!.space;
-      this.recovery.onPacketSent(space, {
-        pn: p.pn,
-        timeSent: now,
-        size: p.end - p.start,
-        ackEliciting: p.ackEliciting,
-        inFlight: p.inFlight,
-        frames: plan[i]!.frames,
-      });
-      this.stats.packetsSent++;
-      if (p.ackEliciting) {
-        // RFC 9000 section 10.1: sending the first ack-eliciting packet since the last receipt restarts the idle timer.
-        if (!this.ackElicitingSinceReceive) {
-          this.ackElicitingSinceReceive = true;
-          this.lastActivity = now;
-          this.armIdle();
-        }
-        this.lastAckElicitingSent = now;
-      }
-    }
-  }
-
-  private qlogPacketsSent(packets: readonly BuiltPacket[]): void {
-    for (let i = 0; i < packets.length; i++) {
-      const q = this.qlogSent[i];
-      const p = packets[i]!;
-      if (q === undefined) continue;
-      this.qlog('transport:packet_sent', {
-        header: { packet_type: q.type, packet_number: q.pn },
-        raw: { length: p.end - p.start },
-        frames: q.frames,
-      });
-    }
-    this.qlogSent.length = 0;
-    const r = this.recovery.rtt;
-    this.qlog('recovery:metrics_updated', {
-      smoothed_rtt: r.smoothed,
-      min_rtt: r.min,
-      latest_rtt: r.latest,
-      rtt_variance: r.rttvar,
-      congestion_window: this.recovery.congestionWindow,
-      bytes_in_flight: this.recovery.bytesInFlight,
-    });
-  }
-
-  /** CONNECTION_CLOSE in every space we can still write (RFC 9000 section 10.2.3). */
-  private buildClose(): Uint8Array | null {
-    this.closeSendPending = false;
-    const b = this.builder;
-    const plan: { space: PacketNumberSpace; frames: SentFrame[] }[] = [];
-    for (const space of SPACES) {
-      // Before the handshake is confirmed the peer may lack some keys: send in every level we have.
-      if (!this.canWrite(space)) continue;
-      if (!this.startPacket(space)) break;
-      this.add(this.closeFrameFor(space));
-      if (b.finishPacket() === null) continue;
-      this.nextPn[space]++;
-      plan.push({ space, frames: [] });
-    }
-    const dg = b.finishDatagram();
-    if (dg === null) return null;
-    this.closesSent++;
-    this.stats.datagramsSent++;
-    return protectDatagram(dg, this.keys.protectKeys());
-  }
-
-  /** Adds a frame to the open packet (and to the qlog record when tracing). */
-  private add(frame: Frame): boolean {
-    const ok = this.builder.addFrame(frame);
-    if (ok && this.qlogFrames !== null) this.qlogFrames.push(qlogFrame(frame));
-    return ok;
+    this.lastAckElicitingSent = now;
   }
 
   private qlog(name: string, data: Record<string, unknown>): void {

@@ -244,9 +244,16 @@ export class Endpoint {
     this.add(conn);
     // The client keeps using its chosen DCID until it hears from us (RFC 9000 section 7.2).
     this.route(conn, first.dcid);
+    conn.receive(datagram, path, now);
+    // No packet of the datagram could be opened (RFC 9001 section 5.5: packets that fail authentication are
+    // discarded): it was damaged or forged, and keeping a connection for it would only hold a slot until the
+    // idle timeout. The client's next Initial starts over.
+    if (conn.stats.packetsReceived === 0) {
+      this.remove(conn);
+      return this.drop();
+    }
     this.stats.connectionsAccepted++;
     this.incoming.push(conn);
-    conn.receive(datagram, path, now);
   }
 
   private sendRetry(first: { version: number; dcid: Uint8Array; scid: Uint8Array }, path: Path, now: number): void {

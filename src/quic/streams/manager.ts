@@ -931,14 +931,18 @@ export class StreamManager {
 
   /** The next event, or null. */
   pollEvent(): StreamEvent | null {
-    if (this.eventHead >= this.events.length) {
-      if (this.events.length > 0) {
-        this.events = [];
-        this.eventHead = 0;
-      }
-      return null;
+    while (this.eventHead < this.events.length) {
+      const event = this.events[this.eventHead++]!;
+      // A `stream-writable` hint queued before the sending part was reset (by STOP_SENDING or by us) or
+      // discarded is no longer true when it is read: drop it (hint events hold when delivered).
+      if (event.type === 'stream-writable' && this.streams.get(event.streamId)?.send?.isReset !== false) continue;
+      return event;
     }
-    return this.events[this.eventHead++]!;
+    if (this.events.length > 0) {
+      this.events = [];
+      this.eventHead = 0;
+    }
+    return null;
   }
 
   private emit(event: StreamEvent): void {
