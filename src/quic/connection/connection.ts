@@ -1117,13 +1117,16 @@ export class Connection {
   poll(now: number): ConnectionPollResult {
     if (now > this.now) this.now = now;
     this.onTimers(now);
-    if (this.eventHead < this.events.length) {
+    while (this.eventHead < this.events.length) {
       const event = this.events[this.eventHead++]!;
       if (this.eventHead === this.events.length) {
         this.events.length = 0;
         this.eventHead = 0;
       }
       if (event.type === 'datagram') this.datagramsIn--;
+      // A `stream-writable` hint queued before the sending part was reset (a STOP_SENDING after the ACK in
+      // the same packet) is no longer true: a write would fail. The `stream-stop-sending` event follows.
+      if (event.type === 'stream-writable' && this.streams.writableBytes(event.streamId) === 0) continue;
       return { type: 'event', event };
     }
     if (this.stateValue === 'closed') return DONE;

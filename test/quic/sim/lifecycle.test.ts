@@ -187,6 +187,30 @@ describe('sim: stream reset and STOP_SENDING', () => {
         s.sim.runUntil(() => more.complete, { maxTime: 20_000 });
       });
 
+      it(`${kind}: STOP_SENDING while the server waits on backpressure: no stale stream-writable, no failed write, ${where}`, () => {
+        // A 16 KiB send buffer keeps the server's writer waiting for `stream-writable`. The client's packet
+        // carries an ACK (freeing the buffer: a writable hint is queued) and STOP_SENDING (the sending part is
+        // reset). The hint must not reach the application once it is false: writing then would throw
+        // ERR_STREAM_RESET (before the fix, most seeds failed this way).
+        for (let i = 0; i < 5; i++) {
+          const seed = (lossy ? 90 : 70) + i;
+          const s = new Scenario({
+            seed,
+            kind,
+            link: link(seed, 'c2s'),
+            reverse: link(seed, 's2c'),
+            server: { limits: { sendBufferSize: 16 * KiB } },
+          });
+          const app = s.connect([1 * MiB]);
+          s.sim.runUntil(() => app.bytesReceived >= (20 + 7 * i) * KiB, { maxTime: 20_000 });
+          app.conn.streamStopSending(app.downloads[0]!.streamId!, 3);
+          s.sim.runUntil(() => app.events.some((e) => e.type === 'stream-reset'), { maxTime: 20_000 });
+          const server = serverOf(s);
+          assert.ok(server.events.some((e) => e.type === 'stream-stop-sending' && e.errorCode === 3n));
+          assert.equal(server.closed, null);
+        }
+      });
+
       it(`${kind}: RESET_STREAM from the client reaches the server with its code and the exact final size, ${where}`, () => {
         const seed = lossy ? 63 : 62;
         const s = new Scenario({ seed, kind, link: link(seed, 'c2s'), reverse: link(seed, 's2c') });

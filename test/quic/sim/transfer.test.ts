@@ -40,18 +40,34 @@ describe('sim: transfer', () => {
         server: { limits: SMALL_WINDOWS },
         keepEvents: false,
       });
-      const app = s.connect(sizes);
+      // The client's qlog shows the credit it returned: MAX_DATA / MAX_STREAM_DATA frames and their maxima.
+      let maxData = 0;
+      let maxDataFrames = 0;
+      const maxStreamData = new Map<number, number>();
+      const app = s.connect(sizes, Infinity, {
+        qlog: (e) => {
+          if (e.name !== 'transport:packet_sent') return;
+          for (const f of e.data['frames'] as { frame_type: string; maximum?: number; stream_id?: number }[]) {
+            if (f.frame_type === 'max_data') {
+              maxDataFrames++;
+              maxData = Math.max(maxData, f.maximum!);
+            } else if (f.frame_type === 'max_stream_data') {
+              maxStreamData.set(f.stream_id!, Math.max(maxStreamData.get(f.stream_id!) ?? 0, f.maximum!));
+            }
+          }
+        },
+      });
       const ms = finish(s, app, 120_000);
-      assert.equal(
-        app.bytesReceived,
-        sizes.reduce((a, b) => a + b, 0),
-      );
+      const total = sizes.reduce((a, b) => a + b, 0);
+      assert.equal(app.bytesReceived, total);
       assert.equal(app.maxOpen, 3);
+      // Credit grew from 64 KiB to cover everything, in many steps; each stream's from 32 KiB to its size.
+      assert.ok(maxData >= total, `largest MAX_DATA ${maxData} < ${total}`);
+      assert.ok(maxDataFrames >= total / (64 * KiB), `${maxDataFrames} MAX_DATA frames`);
+      for (const d of app.downloads) assert.ok((maxStreamData.get(d.streamId!) ?? 0) >= d.size, `stream ${d.streamId} credit`);
       const server = s.serverList[0]!.conn;
-      // The client granted at least (size - initial window) more credit: many MAX_DATA frames went out.
-      assert.ok(server.stats.packetsSent > app.bytesReceived / 1200);
       console.log(
-        `# transfer ${kind} ${label}: ${s.sim.now.toFixed(0)} ms virtual, ${ms.toFixed(0)} ms wall, ` +
+        `transfer ${kind} ${label}: ${s.sim.now.toFixed(0)} ms virtual, ${ms.toFixed(0)} ms wall, ` +
           `${server.stats.packetsSent} server packets (${server.stats.packetsLost} declared lost)`,
       );
     });
@@ -79,16 +95,17 @@ describe('sim: multiplexing', () => {
       assert.ok(app.events.some((e) => e.type === 'streams-available' && e.bidi));
       const ids = new Set(app.downloads.map((d) => d.streamId));
       assert.equal(ids.size, count);
-      console.log(`# multiplexing ${kind} ${count} streams: ${s.sim.now.toFixed(0)} ms virtual, ${ms.toFixed(0)} ms wall`);
+      console.log(`multiplexing ${kind} ${count} streams: ${s.sim.now.toFixed(0)} ms virtual, ${ms.toFixed(0)} ms wall`);
     });
   }
 });
 
 describe('sim: goodput', () => {
-  // Interop "goodput" on a 10 Mbps link with 15 ms one-way delay and a 25 ms (about 1.5 x BDP + headroom)
-  // queue: the download's application bytes over the time from the request to the last byte. Only a sane
-  // fraction of the link is asserted (RFC 9002 congestion control must not collapse on a clean link); the
-  // figure is printed for the report. Virtual time: the figure does not depend on the machine.
+  // Interop "goodput" on a 10 Mbps link with 15 ms one-way delay and a 32 KiB queue (26 ms at 10 Mbps, about
+  // one bandwidth-delay product): the download's application bytes over the time from the end of the
+  // handshake to the last byte. Only a sane fraction of the link is asserted (RFC 9002 congestion control
+  // must not collapse on a clean link); the figure is printed for the report. Virtual time: the figure does
+  // not depend on the machine.
   const cases: [ProviderKind, number][] = [
     ['node', 10 * MiB],
     ['noble', 2 * MiB],
@@ -102,7 +119,7 @@ describe('sim: goodput', () => {
       const end = app.downloads[0]!.doneAt!;
       const bps = goodput(size, end - start);
       console.log(
-        `# goodput ${kind} ${size / MiB} MB over 10 Mbps / 15 ms: ${(bps / 1e6).toFixed(2)} Mbit/s ` +
+        `goodput ${kind} ${size / MiB} MB over 10 Mbps / 15 ms: ${(bps / 1e6).toFixed(2)} Mbit/s ` +
           `(${((bps / 10e6) * 100).toFixed(1)}% of the link; ${(end - start).toFixed(0)} ms virtual, ${ms.toFixed(0)} ms wall)`,
       );
       assert.ok(bps > 0.5 * 10e6, `goodput ${bps} bit/s`);
