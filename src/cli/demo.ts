@@ -11,7 +11,9 @@
  *      binary messages of 16 B..1 MiB echoed; then our server with the `ws`
  *      package as the client (interop);
  *   4. QUIC wire layer: 1200-byte 1-RTT packets built, protected, opened and
- *      parsed with both crypto providers (QUIC connections do not exist yet).
+ *      parsed with both crypto providers;
+ *   5. QUIC over loopback UDP: our quic-server and our client (Node adapter):
+ *      handshakes/s, then a multi-stream download with every byte checked.
  *
  *   npm start                                   (build, then run with the defaults)
  *   node dist/src/cli/demo.js [--quick] [--records N] [--seed N]
@@ -24,6 +26,7 @@ import { runCombinators } from './demo/combinators.js';
 import { Teardown, errorText, fail, secs, since, now, type DemoOptions, type PartOutcome } from './demo/common.js';
 import { runMiniproto } from './demo/miniproto.js';
 import { runQuicWire } from './demo/quic.js';
+import { runQuicUdp } from './demo/quic-udp.js';
 import { runWebSocket, runWebSocketInterop } from './demo/websocket.js';
 
 interface Part {
@@ -59,6 +62,12 @@ const PARTS: readonly Part[] = [
     name: 'QUIC wire',
     title: '4. QUIC wire layer: 1200-byte 1-RTT packets, one STREAM frame each, AES-128-GCM, both crypto providers',
     run: (o) => runQuicWire(o),
+  },
+  {
+    name: 'QUIC UDP',
+    title:
+      '5. QUIC over loopback UDP: pullwire quic-server and client (node:dgram adapter, TLS 1.3 verified), handshakes and a 4-stream download',
+    run: (o, t) => runQuicUdp(o, t),
   },
 ];
 

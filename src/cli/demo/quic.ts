@@ -160,8 +160,5 @@ export function runQuicWire(opts: DemoOptions): PartOutcome {
       `cross-check: the first ${int(nNoble)} datagrams are byte-identical from node:crypto (AEAD and header protection), node (portable header protection) and noble`,
     );
   } else fail(`cross-check: the providers protect the same ${int(nNoble)} packets differently`);
-  say(
-    'QUIC connections (the TLS handshake driver, the connection, the endpoint and its UDP adapter) are not implemented yet: this part is the wire layer',
-  );
   return outcome(node.ok && noble.ok && same);
 }
