@@ -7,6 +7,7 @@
  * drive loop.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { UsageError } from '../../combinators/errors.js';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { CloseReason, ConnectionEvent, SocketAddress } from '../connection/events.js';
@@ -79,6 +80,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   private readonly openWaiters: { bidi: boolean; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readonly host: StreamHost;
   private readonly confirmWaiters: (() => void)[] = [];
+  private iterating = false;
 
   private handshakeState: 'pending' | 'done' | 'failed' = 'pending';
   private handshakeWaiter: { resolve: () => void; reject: (e: unknown) => void } | null = null;
@@ -178,33 +180,45 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
       if (signal?.aborted) throw new QuicError('ERR_QUIC_ABORTED', { cause: signal.reason });
       const id = this.engine.openStream(bidi);
       if (id !== null) {
-        const s = new QuicStream(this.host, id, 'local', bidi, { ...this.streamOptions, ...options }, signal);
+        const buffers: StreamBufferOptions = {
+          ...this.streamOptions,
+          ...(options.readableHighWaterMark === undefined ? {} : { readableHighWaterMark: options.readableHighWaterMark }),
+          ...(options.writableHighWaterMark === undefined ? {} : { writableHighWaterMark: options.writableHighWaterMark }),
+        };
+        const s = new QuicStream(this.host, id, 'local', bidi, buffers, signal);
         this.streamsById.set(id, s);
         return s;
       }
       this.driver.kick(); // STREAMS_BLOCKED goes out
-      await new Promise<void>((resolve, reject) => {
-        const waiter = { bidi, resolve, reject };
-        this.openWaiters.push(waiter);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            const i = this.openWaiters.indexOf(waiter);
-            if (i >= 0) this.openWaiters.splice(i, 1);
-            reject(new QuicError('ERR_QUIC_ABORTED', { cause: signal.reason }));
-          },
-          { once: true },
-        );
-      });
+      let onAbort: (() => void) | null = null;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const waiter = { bidi, resolve, reject };
+          this.openWaiters.push(waiter);
+          if (signal !== undefined) {
+            onAbort = () => {
+              const i = this.openWaiters.indexOf(waiter);
+              if (i >= 0) this.openWaiters.splice(i, 1);
+              reject(new QuicError('ERR_QUIC_ABORTED', { cause: signal.reason }));
+            };
+            signal.addEventListener('abort', onAbort, { once: true });
+          }
+        });
+      } finally {
+        if (onAbort !== null) signal?.removeEventListener('abort', onAbort);
+      }
     }
   }
 
   /**
    * The peer's streams, in the order it opened them. One iterator per
    * connection: breaking out of the loop stops the queueing (the 'stream'
-   * event still fires). Ends when the connection ends.
+   * event still fires). Ends when the connection ends. Streams are queued
+   * for it from the start, unless the application takes them with 'stream'
+   * listeners and never asked for this iterator.
    */
   incomingStreams(): AsyncIterableIterator<QuicStream> {
+    this.iterating = true;
     return this.incoming;
   }
 
@@ -236,7 +250,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   /** Starts a key update (RFC 9001 section 6); false when one cannot start now. */
   updateKeys(): boolean {
     this.checkOpen();
-    const ok = this.engine.updateKeys();
+    const ok = this.engine.updateKeys(performance.now());
     this.driver.kick();
     return ok;
   }
@@ -332,7 +346,8 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
       case 'stream-opened': {
         const s = new QuicStream(this.host, event.streamId, 'peer', event.bidi, this.streamOptions);
         this.streamsById.set(event.streamId, s);
-        this.incoming.push(s);
+        // Queued for incomingStreams() unless only 'stream' listeners take streams (then nothing would drain it).
+        if (this.iterating || this.listenerCount('stream') === 0) this.incoming.push(s);
         this.emit('stream', s);
         return false;
       }

@@ -26,8 +26,10 @@ export const QUIC_NODE_ERROR_CODES = {
   ERR_QUIC_ABORTED: 'an AbortSignal cancelled the operation (see cause for the signal reason)',
 } as const;
 
+/** The `code` of a {@link QuicError}. */
 export type QuicNodeErrorCode = keyof typeof QUIC_NODE_ERROR_CODES;
 
+/** What a {@link QuicError} carries besides its code. */
 export interface QuicErrorOptions {
   /** Why the connection ended, when the error comes from a connection close. */
   readonly closeReason?: CloseReason | null;

@@ -287,7 +287,8 @@ export class QuicSocket extends EventEmitter<QuicSocketEvents> implements Connec
 
   /**
    * Accepts connections on this socket. The server delivers each connection
-   * once its handshake is complete. One server per socket.
+   * once its handshake is complete. One server per socket. `ownsSocket`
+   * (used by `listen()`): `server.close()` closes the socket too.
    */
   listen(options: ServerOptions, ownsSocket = false): QuicServer {
     this.checkOpen();

@@ -45,7 +45,7 @@ const isQuicError =
     e instanceof QuicError && e.code === code && (errorCode === undefined || e.errorCode === errorCode);
 
 /** Waits until `value()` has not changed for `quietMs` (the pipeline stalled). */
-async function settle(value: () => number, quietMs = 200): Promise<number> {
+async function settle(value: () => number, quietMs = 300): Promise<number> {
   let last = -1;
   let still = 0;
   while (still * 25 < quietMs) {
