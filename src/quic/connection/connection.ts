@@ -201,6 +201,9 @@ export class Connection {
   // closing
   private closeFrame: { transport: ConnectionCloseFrame; application: ConnectionCloseFrame | null } | null = null;
   private closeSendPending = false;
+  /** Spaces still owed a CONNECTION_CLOSE datagram of the current round (one datagram per space). */
+  private closeSpaces: PacketNumberSpace[] = [];
+  private peerMaxUdpPayload = 1200;
   private closesSent = 0;
   private packetsSinceClose = 0;
   private closedReported = false;
@@ -870,7 +873,9 @@ export class Connection {
     this.drainStreamEvents();
     this.recovery.setMaxAckDelay(tp.maxAckDelay);
     this.localCids.setPeerLimit(tp.activeConnectionIdLimit);
-    this.sender.setDatagramSize(Math.min(this.config.maxDatagramSize, tp.maxUdpPayloadSize));
+    // Datagrams above 1200 bytes wait for handshake confirmation (confirmHandshake): before it the
+    // anti-amplification budget (RFC 9000 section 8.1) and unvalidated paths favour the size every path carries.
+    this.peerMaxUdpPayload = tp.maxUdpPayloadSize;
     this.armIdle();
     void now;
   }
@@ -899,6 +904,7 @@ export class Connection {
   private confirmHandshake(now: number): void {
     if (this.handshakeConfirmed) return;
     this.handshakeConfirmed = true;
+    this.sender.setDatagramSize(Math.min(this.config.maxDatagramSize, this.peerMaxUdpPayload));
     // RFC 9001 section 4.9.2: Handshake keys are discarded once the handshake is confirmed.
     this.discardSpace('handshake', now);
     this.recovery.onHandshakeConfirmed(now);
@@ -1148,7 +1154,9 @@ export class Connection {
   private onTimers(now: number): void {
     if (this.stateValue === 'closed') return;
     const close = this.timers.get('close');
-    if (close !== null && now >= close) {
+    // The closing period starts when the first CONNECTION_CLOSE goes out (a close issued long after the last
+    // poll must not end before it is sent).
+    if (close !== null && now >= close && !(this.stateValue === 'closing' && this.closesSent === 0)) {
       this.setState('closed');
       this.timers.stopAll();
       return;
@@ -1205,11 +1213,20 @@ export class Connection {
     const st = this.stateValue;
     if (st === 'draining' || st === 'closed') return null;
     if (st !== 'closing') return this.sender.buildDatagram(now);
-    if (!this.closeSendPending) return null;
-    this.closeSendPending = false;
-    const datagram = this.sender.buildClose((space) => this.closeFrameFor(space));
-    if (datagram !== null) this.closesSent++;
-    return datagram;
+    if (this.closeSendPending) {
+      this.closeSendPending = false;
+      this.closeSpaces = this.sender.writableSpaces();
+    }
+    // One datagram per level rather than coalesced: a peer that dropped a level's keys may discard the whole
+    // datagram (quiche 0.18 does) and miss the close in the level it can read.
+    for (let space = this.closeSpaces.shift(); space !== undefined; space = this.closeSpaces.shift()) {
+      const datagram = this.sender.buildClose(space, this.closeFrameFor(space));
+      if (datagram === null) continue;
+      if (this.closesSent === 0) this.timers.set('close', now + 3 * this.recovery.loss.ptoPeriod());
+      this.closesSent++;
+      return datagram;
+    }
+    return null;
   }
 
   /** RFC 9000 section 10.1: sending the first ack-eliciting packet since the last receipt restarts the idle timer. */

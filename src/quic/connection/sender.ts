@@ -389,17 +389,17 @@ export class PacketSender {
     return datagram;
   }
 
-  /** CONNECTION_CLOSE in every space we can still write (RFC 9000 section 10.2.3), not recorded for recovery. */
-  buildClose(frameFor: (space: PacketNumberSpace) => ConnectionCloseFrame): Uint8Array | null {
+  /** The spaces we hold write keys for: a close goes to each (RFC 9000 section 10.2.3: the peer may lack some keys). */
+  writableSpaces(): PacketNumberSpace[] {
+    return SPACES.filter((space) => this.canWrite(space));
+  }
+
+  /** A datagram with CONNECTION_CLOSE in `space`, not recorded for recovery. */
+  buildClose(space: PacketNumberSpace, frame: ConnectionCloseFrame): Uint8Array | null {
     const b = this.builder;
-    for (const space of SPACES) {
-      // Before the handshake is confirmed the peer may lack some keys: send in every level we have.
-      if (!this.canWrite(space)) continue;
-      if (!this.startPacket(space)) break;
-      this.add(frameFor(space));
-      if (b.finishPacket() === null) continue;
-      this.nextPn[space]++;
-    }
+    if (!this.canWrite(space) || !this.startPacket(space)) return null;
+    this.add(frame);
+    if (b.finishPacket() !== null) this.nextPn[space]++;
     const dg = b.finishDatagram();
     if (dg === null) return null;
     this.c.stats.datagramsSent++;
