@@ -46,7 +46,7 @@ describe('demo --quick (npm start, small sizes)', () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(
       lines[lines.length - 1]!,
-      /^pullwire demo: OK: combinators, mini-protocols, WebSocket, ws interop, QUIC wire: every check passed in \d+\.\d\d s$/,
+      /^pullwire demo: OK: combinators, mini-protocols, WebSocket, ws interop, QUIC wire, QUIC UDP: every check passed in \d+\.\d\d s$/,
     );
     // Each part's own verdict (ws is a devDependency, so the interop part runs here).
     for (const verdict of [

@@ -2,7 +2,7 @@
  * Helpers for the Node adapter's tests: the shared test certificates (self-signed
  * for localhost, 127.0.0.1 and ::1), servers on loopback, stream helpers.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,9 @@ import { listen, type ListenOptions, type QuicConnection, type QuicServer, type 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file runs from dist/test/quic/node). */
 export const ROOT = join(here, '..', '..', '..', '..');
-const CERTS = join(ROOT, '..', 'shared', 'peers', 'certs');
+// ../shared next to the checkout on the project machines, else /work/shared (as the other QUIC tests use).
+const SIBLING = join(ROOT, '..', 'shared', 'peers', 'certs');
+const CERTS = existsSync(SIBLING) ? SIBLING : '/work/shared/peers/certs';
 export const CERT = readFileSync(join(CERTS, 'ecdsa-cert.pem'), 'utf8');
 export const KEY = readFileSync(join(CERTS, 'ecdsa-key.pem'), 'utf8');
 export const RSA_CERT = readFileSync(join(CERTS, 'rsa-cert.pem'), 'utf8');
