@@ -63,6 +63,7 @@ import {
   unprotect,
   type ProtectionContexts,
 } from './packet-protection.js';
+import { equalBytes } from './bytes.js';
 
 // ---------------------------------------------------------------------------------------------------
 // packet number spaces and keys
@@ -217,12 +218,6 @@ export type PacketResult = OpenedPacket | InvalidPacket | DroppedPacket | Unprot
 
 export type PacketOpenerOptions = DecodePacketOptions;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Opens datagrams one after another, keeping the largest packet number
  * opened in each space for packet number recovery:
@@ -287,7 +282,7 @@ export class PacketOpener {
       }
       off = h.end;
       if (firstDcid === null) firstDcid = h.dcid;
-      else if (!sameBytes(h.dcid, firstDcid)) {
+      else if (!equalBytes(h.dcid, firstDcid)) {
         out.push(dropped('dcid-mismatch', h, h.start, h.end - h.start, null));
         continue;
       }

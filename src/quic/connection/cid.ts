@@ -20,6 +20,7 @@ import type { RandomSource } from '../crypto/provider.js';
 import { TransportError } from '../errors.js';
 import { frameSize, type NewConnectionIdFrame, type RetireConnectionIdFrame } from '../frame.js';
 import { RangeSet } from '../streams/range-set.js';
+import { equalBytes } from '../bytes.js';
 
 /** Frame type codes, for the `frameType` of the errors raised here. */
 const NEW_CONNECTION_ID = 0x18;
@@ -49,12 +50,6 @@ export interface IssuedConnectionId {
 export interface CidFrameRecord {
   readonly kind: 'new-connection-id' | 'retire-connection-id';
   readonly sequence: number;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Removes the first occurrence of `v` from `list` (small lists). */

@@ -48,7 +48,7 @@ import { isSupportedVersion, verifyRetryIntegrity } from '../packet-protection.j
 import { Recovery } from '../recovery/recovery.js';
 import { decodeAckDelay } from '../recovery/rtt.js';
 import { TimerTable } from '../recovery/timers.js';
-import { StreamManager } from '../streams/manager.js';
+import { StreamManager, type StreamLimits } from '../streams/manager.js';
 import type { StreamRead } from '../streams/recv.js';
 import { TlsClient, type TlsClientOptions } from '../tls/client.js';
 import { TlsAlertError } from '../tls/errors.js';
@@ -70,6 +70,7 @@ import {
   type ResolvedCommon,
   type ServerConnectionOptions,
 } from './options.js';
+import { equalBytes } from '../bytes.js';
 
 /** The connection's lifecycle (RFC 9000 section 10). */
 export type ConnectionState =
@@ -233,6 +234,7 @@ export class Connection {
   private constructor(
     role: Role,
     options: CommonConnectionOptions,
+    config: ResolvedCommon,
     path: Path,
     now: number,
     cids: { scid: Uint8Array; dcid: Uint8Array; originalDcid: Uint8Array; resetToken?: Uint8Array },
@@ -246,8 +248,8 @@ export class Connection {
     this.provider = options.provider;
     this.keylogSink = options.keylog;
     this.qlogSink = options.qlog;
-    this.config = resolveCommon(options);
-    const c = this.config;
+    this.config = config;
+    const c = config;
     this.version = c.version;
     if (!isSupportedVersion(this.version)) throw new UsageError(`QUIC version 0x${this.version.toString(16)} is not supported`);
     this.pathValue = path;
@@ -264,18 +266,16 @@ export class Connection {
       ...(options.initialWindow === undefined ? {} : { initialWindow: options.initialWindow }),
       ...(options.pacing === undefined ? {} : { pacing: options.pacing }),
     });
-    this.streams = new StreamManager({
-      role,
-      local: {
-        initialMaxData: c.maxData,
-        initialMaxStreamDataBidiLocal: c.maxStreamDataBidiLocal,
-        initialMaxStreamDataBidiRemote: c.maxStreamDataBidiRemote,
-        initialMaxStreamDataUni: c.maxStreamDataUni,
-        initialMaxStreamsBidi: c.maxStreamsBidi,
-        initialMaxStreamsUni: c.maxStreamsUni,
-      },
-      sendBufferSize: c.sendBufferSize,
-    });
+    // Our stream limits are both the StreamManager's windows and the transport parameters we advertise.
+    const limits: StreamLimits = {
+      initialMaxData: c.maxData,
+      initialMaxStreamDataBidiLocal: c.maxStreamDataBidiLocal,
+      initialMaxStreamDataBidiRemote: c.maxStreamDataBidiRemote,
+      initialMaxStreamDataUni: c.maxStreamDataUni,
+      initialMaxStreamsBidi: c.maxStreamsBidi,
+      initialMaxStreamsUni: c.maxStreamsUni,
+    };
+    this.streams = new StreamManager({ role, local: limits, sendBufferSize: c.sendBufferSize });
     this.localCids = new LocalConnectionIds({
       initial: cids.scid,
       length: c.connectionIdLength,
@@ -310,12 +310,7 @@ export class Connection {
 
     this.localTransportParameters = {
       maxIdleTimeout: c.idleTimeout,
-      initialMaxData: c.maxData,
-      initialMaxStreamDataBidiLocal: c.maxStreamDataBidiLocal,
-      initialMaxStreamDataBidiRemote: c.maxStreamDataBidiRemote,
-      initialMaxStreamDataUni: c.maxStreamDataUni,
-      initialMaxStreamsBidi: c.maxStreamsBidi,
-      initialMaxStreamsUni: c.maxStreamsUni,
+      ...limits,
       ackDelayExponent: c.ackDelayExponent,
       maxAckDelay: c.maxAckDelay,
       activeConnectionIdLimit: c.activeConnectionIdLimit,
@@ -342,6 +337,7 @@ export class Connection {
     const conn = new Connection(
       'client',
       options,
+      c,
       path,
       now,
       { scid, dcid, originalDcid: dcid },
@@ -375,7 +371,8 @@ export class Connection {
    * {@link readFirstInitial}); pass that datagram to `receive` next.
    */
   static server(options: ServerConnectionOptions, first: FirstInitial, path: Path, now: number): Connection {
-    const c = resolveCommon({ ...options, version: first.version });
+    const serverOptions = { ...options, version: first.version };
+    const c = resolveCommon(serverOptions);
     const scid = options.sourceConnectionId ?? options.provider.random(c.connectionIdLength);
     const resetToken = options.statelessResetToken ?? options.provider.random(16);
     const originalDcid = options.retry?.originalDestinationConnectionId ?? first.dcid;
@@ -386,7 +383,8 @@ export class Connection {
     };
     return new Connection(
       'server',
-      { ...options, version: first.version },
+      serverOptions,
+      c,
       path,
       now,
       // The Initial keys derive from the DCID of the Initial being answered (after a Retry: the Retry's SCID).
@@ -619,7 +617,7 @@ export class Connection {
           // RFC 9000 section 7.2: the client uses the server's SCID as its DCID from now on.
           this.serverScid = h.scid.slice();
           this.peerCids.replaceInitial(this.serverScid);
-        } else if (!bytesEqual(h.scid, this.serverScid)) {
+        } else if (!equalBytes(h.scid, this.serverScid)) {
           // "...MUST discard packets with a different Source Connection ID" (section 7.2).
           return false;
         }
@@ -785,7 +783,7 @@ export class Connection {
     if (h.kind === 'version-negotiation') {
       // RFC 9000 section 6.2: ignore one that lists our version; otherwise no common version: give up.
       if (h.versions.includes(this.version)) return;
-      if (!bytesEqual(h.dcid, this.localCids.active()[0]?.cid ?? new Uint8Array(0))) return;
+      if (!equalBytes(h.dcid, this.localCids.active()[0]?.cid ?? new Uint8Array(0))) return;
       this.closedReported = false;
       this.emitClosed({
         kind: 'transport',
@@ -858,14 +856,14 @@ export class Connection {
       throw new TransportError('TRANSPORT_PARAMETER_ERROR', `${what} does not match the connection IDs used`);
     };
     if (this.role === 'client') {
-      if (tp.originalDestinationConnectionId === null || !bytesEqual(tp.originalDestinationConnectionId, this.originalDcid))
+      if (tp.originalDestinationConnectionId === null || !equalBytes(tp.originalDestinationConnectionId, this.originalDcid))
         mismatch('original_destination_connection_id');
-      if (tp.initialSourceConnectionId === null || this.serverScid === null || !bytesEqual(tp.initialSourceConnectionId, this.serverScid))
+      if (tp.initialSourceConnectionId === null || this.serverScid === null || !equalBytes(tp.initialSourceConnectionId, this.serverScid))
         mismatch('initial_source_connection_id');
-      if (this.retryScid === null ? tp.retrySourceConnectionId !== null : !bytesEqual(tp.retrySourceConnectionId ?? EMPTY, this.retryScid))
+      if (this.retryScid === null ? tp.retrySourceConnectionId !== null : !equalBytes(tp.retrySourceConnectionId ?? EMPTY, this.retryScid))
         mismatch('retry_source_connection_id');
       if (tp.statelessResetToken !== null) this.peerCids.setInitialResetToken(tp.statelessResetToken);
-    } else if (tp.initialSourceConnectionId === null || !bytesEqual(tp.initialSourceConnectionId, this.peerCids.current.cid)) {
+    } else if (tp.initialSourceConnectionId === null || !equalBytes(tp.initialSourceConnectionId, this.peerCids.current.cid)) {
       mismatch('initial_source_connection_id');
     }
     this.peerParams = tp;
@@ -1283,12 +1281,6 @@ export class Connection {
 
 const DONE: ConnectionPollResult = Object.freeze({ type: 'done' });
 const EMPTY = new Uint8Array(0);
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function truncateUtf8(s: string, max: number): Uint8Array {
   const bytes = UTF8.encode(s);

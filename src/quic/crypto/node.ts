@@ -87,6 +87,7 @@ import type {
   SignatureVerifier,
   Signer,
 } from './provider.js';
+import { equalBytes } from '../bytes.js';
 
 export interface NodeProviderOptions {
   /** Source of random bytes. Default: `crypto.randomFillSync`. */
@@ -470,12 +471,6 @@ interface CachedKey {
   readonly key: KeyObject;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 class NodeVerifier implements SignatureVerifier {
   private cached: CachedKey | null = null;
 
@@ -516,7 +511,7 @@ class NodeVerifier implements SignatureVerifier {
 
   private importKey(spki: Uint8Array, info: ReturnType<typeof readSubjectPublicKeyInfo>): KeyObject {
     const cached = this.cached;
-    if (cached !== null && sameBytes(cached.spki, spki)) return cached.key;
+    if (cached !== null && equalBytes(cached.spki, spki)) return cached.key;
     let key: KeyObject;
     try {
       switch (info.kind) {

@@ -26,6 +26,7 @@ import type { ConnectionEvent, Path, SocketAddress } from '../connection/events.
 import type { ClientConnectionOptions, ServerConnectionOptions } from '../connection/options.js';
 import { decodePacketHeader } from '../packet.js';
 import { encodeRetryPacket, encodeVersionNegotiationPacket, ResetTokens, RetryTokens } from './tokens.js';
+import { equalBytes } from '../bytes.js';
 
 /** Server settings for accepted connections (what {@link ServerConnectionOptions} has, minus what the endpoint decides). */
 export type EndpointServerOptions = Omit<
@@ -222,7 +223,7 @@ export class Endpoint {
       const contents = this.retryTokens.open(path.remote, first.token, now);
       // RFC 9000 section 8.1.3: a token that does not validate; the client sent an Initial with a token we
       // cannot use: start over with a Retry would loop (one Retry per connection), so drop it.
-      if (contents === null || !bytesEqual(contents.retryScid, first.dcid)) return this.drop();
+      if (contents === null || !equalBytes(contents.retryScid, first.dcid)) return this.drop();
       retry = { originalDestinationConnectionId: contents.originalDcid, retrySourceConnectionId: contents.retryScid };
     }
     const scid = this.provider.random(this.cidLength);
@@ -322,10 +323,4 @@ function keyOf(cid: Uint8Array): string {
   let s = '';
   for (let i = 0; i < cid.length; i++) s += String.fromCharCode(cid[i]!);
   return s;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
