@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { concat } from '../../support/bytes.js';
+import { pump } from '../sim/support.js';
 import { Pair, PROVIDER_KINDS } from './support.js';
 
 describe('connection handshake', () => {
@@ -23,23 +25,6 @@ describe('connection handshake', () => {
     }
   }
 });
-
-/** Writes `data` on `streamId` of `conn` as the send buffer allows, finishing at the end; returns the bytes written so far. */
-function pump(
-  conn: import('../../../src/quic/connection/connection.js').Connection,
-  streamId: number,
-  data: Uint8Array,
-  offset: number,
-): number {
-  let at = offset;
-  while (at < data.length) {
-    const n = conn.streamWrite(streamId, data.subarray(at));
-    if (n === 0) break;
-    at += n;
-  }
-  if (at === data.length) conn.streamFinish(streamId);
-  return at;
-}
 
 function pattern(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);
@@ -73,14 +58,8 @@ describe('connection streams', () => {
       }
       return fin;
     }, 100_000);
-    const total = received.reduce((n, c) => n + c.length, 0);
-    assert.equal(total, data.length);
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const c of received) {
-      all.set(c, at);
-      at += c.length;
-    }
+    const all = concat(...received);
+    assert.equal(all.length, data.length);
     assert.deepEqual(all, data);
   });
 });

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { CryptoStream, type CryptoFrameRecord } from '../../../src/quic/connection/crypto-stream.js';
 import { TransportError } from '../../../src/quic/errors.js';
 import { frameSize, type CryptoFrame } from '../../../src/quic/frame.js';
+import { concat as concatBytes } from '../../support/bytes.js';
 
 const crypto = (offset: number, data: Uint8Array): CryptoFrame => ({ type: 'crypto', offset, data });
 
@@ -14,15 +15,8 @@ function pattern(n: number, seed = 0): Uint8Array {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** {@link concatBytes} over an array. */
+const concat = (parts: readonly Uint8Array[]): Uint8Array => concatBytes(...parts);
 
 const stream = (maxBuffered = 4096): CryptoStream => new CryptoStream({ maxBuffered });
 

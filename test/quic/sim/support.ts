@@ -31,6 +31,7 @@ import {
   type SimOptions,
   type SimPollResult,
 } from '../support/sim.js';
+import { concat as concatBytes } from '../../support/bytes.js';
 
 export type ProviderKind = 'noble' | 'node';
 export const PROVIDER_KINDS: readonly ProviderKind[] = ['noble', 'node'];
@@ -480,15 +481,8 @@ export class ClientApp {
   }
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** {@link concatBytes} over an array. */
+export const concat = (parts: readonly Uint8Array[]): Uint8Array => concatBytes(...parts);
 
 // ---------------------------------------------------------------------------------------------------
 // loss models
