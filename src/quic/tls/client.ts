@@ -55,7 +55,7 @@ import {
 } from './constants.js';
 import { TlsAlertError } from './errors.js';
 import { findExtension, type ClientHelloExtension } from './extensions.js';
-import { alpnBytes, alpnString, concatBytes, HandshakeMachine, type EncryptionLevel } from './handshake.js';
+import { alpnBytes, alpnString, concatBytes, DEFAULT_GROUPS, DEFAULT_SUITES, HandshakeMachine, type EncryptionLevel } from './handshake.js';
 import { KeySchedule, Transcript, certificateVerifyContent, finishedVerifyData, verifyFinished } from './key-schedule.js';
 import {
   encodeHandshake,
@@ -147,9 +147,6 @@ export type ClientState =
   | 'client-expect-certificate-verify'
   | 'client-expect-finished'
   | 'client-complete';
-
-const DEFAULT_SUITES: readonly CipherSuite[] = ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384'];
-const DEFAULT_GROUPS: readonly NamedGroup[] = ['x25519', 'secp256r1'];
 
 /** RFC 6066 section 3: "Literal IPv4 and IPv6 addresses are not permitted in HostName". */
 function isIpLiteral(name: string): boolean {

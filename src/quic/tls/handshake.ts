@@ -15,7 +15,7 @@
  * there, not `performance.now()`. Handshakes without tickets ignore `now`.
  */
 import { UsageError } from '../../combinators/errors.js';
-import type { CipherSuite } from '../crypto/provider.js';
+import type { CipherSuite, NamedGroup } from '../crypto/provider.js';
 import { TlsAlertError, toTlsAlert } from './errors.js';
 import { HandshakeFramer, type FramedMessage } from './framer.js';
 import { decodeHandshake, type HandshakeMessage } from './messages.js';
@@ -65,6 +65,11 @@ export type HandshakeOutput =
    * ticket (PSK with (EC)DHE, RFC 8446 section 2.2), so no certificate was exchanged in this handshake.
    */
   | { readonly type: 'complete'; readonly resumed: boolean };
+
+/** Suites both roles offer or accept by default, in preference order. */
+export const DEFAULT_SUITES: readonly CipherSuite[] = ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384'];
+/** Key exchange groups both roles use by default, in preference order. */
+export const DEFAULT_GROUPS: readonly NamedGroup[] = ['x25519', 'secp256r1'];
 
 const ASCII = new TextEncoder();
 const FROM_ASCII = new TextDecoder();

@@ -68,7 +68,7 @@ import {
 } from './constants.js';
 import { TlsAlertError } from './errors.js';
 import { findExtension, type KeyShareEntry } from './extensions.js';
-import { alpnBytes, alpnString, concatBytes, HandshakeMachine, type EncryptionLevel } from './handshake.js';
+import { alpnBytes, alpnString, concatBytes, DEFAULT_GROUPS, DEFAULT_SUITES, HandshakeMachine, type EncryptionLevel } from './handshake.js';
 import { KeySchedule, Transcript, certificateVerifyContent, finishedVerifyData, resumptionPsk, verifyFinished } from './key-schedule.js';
 import {
   encodeHandshake,
@@ -163,9 +163,6 @@ export type ServerState =
   | 'server-expect-client-certificate-verify'
   | 'server-expect-finished'
   | 'server-complete';
-
-const DEFAULT_SUITES: readonly CipherSuite[] = ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384'];
-const DEFAULT_GROUPS: readonly NamedGroup[] = ['x25519', 'secp256r1'];
 
 /** A TLS 1.3 server handshake for one QUIC connection. */
 export class TlsServer extends HandshakeMachine<ServerState> {
