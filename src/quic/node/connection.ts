@@ -24,8 +24,6 @@ export interface ConnectionDriver {
   flushNow(): void;
   /** The connection is over and forgotten by the endpoint. */
   connectionGone(conn: QuicConnection): void;
-  /** Polls a quiet connection so that its clock is current (before a close). */
-  syncClock(engine: Connection): void;
 }
 
 /** Options of {@link QuicConnection.openStream}. */
@@ -79,7 +77,6 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   private readonly datagramQueue = new AsyncQueue<Uint8Array>(DATAGRAM_QUEUE);
   private readonly openWaiters: { bidi: boolean; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readonly host: StreamHost;
-  private readonly confirmWaiters: (() => void)[] = [];
   private iterating = false;
 
   private handshakeState: 'pending' | 'done' | 'failed' = 'pending';
@@ -262,16 +259,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
    * over (three PTOs); at once if it was already over.
    */
   async close(options: ConnectionCloseOptions = {}): Promise<CloseReason> {
-    if (this.reasonValue === null && this.role === 'client' && this.handshakeState === 'done' && !this.engine.isHandshakeConfirmed) {
-      // Before HANDSHAKE_DONE the engine sends CONNECTION_CLOSE in a Handshake packet and a 1-RTT packet
-      // coalesced in one datagram (RFC 9000 section 10.2.3). A server that already dropped its Handshake
-      // keys must still process the 1-RTT packet (section 12.2), but quiche drops the rest of a datagram
-      // after a packet it cannot decrypt, and never sees the close. HANDSHAKE_DONE is at most a round
-      // trip away: wait for it (bounded), so the close goes out in 1-RTT packets only.
-      await this.whenConfirmed(Math.max(50, 3 * this.engine.rtt.smoothed));
-    }
     if (this.reasonValue === null) {
-      this.driver.syncClock(this.engine);
       this.engine.close({
         errorCode: options.errorCode ?? 0,
         ...(options.reason === undefined ? {} : { reason: options.reason }),
@@ -290,7 +278,6 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
    */
   destroy(options: ConnectionCloseOptions = {}): void {
     if (this.reasonValue === null) {
-      this.driver.syncClock(this.engine);
       this.engine.close({
         errorCode: options.errorCode ?? 0,
         ...(options.reason === undefined ? {} : { reason: options.reason }),
@@ -298,17 +285,6 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
       this.driver.flushNow();
     }
     this.markDone();
-  }
-
-  private whenConfirmed(timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.confirmWaiters.push(done);
-    });
   }
 
   private checkOpen(): void {
@@ -341,7 +317,6 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
         this.handshakeWaiter = null;
         return true;
       case 'handshake-confirmed':
-        for (const f of this.confirmWaiters.splice(0)) f();
         return false;
       case 'stream-opened': {
         const s = new QuicStream(this.host, event.streamId, 'peer', event.bidi, this.streamOptions);
@@ -410,7 +385,6 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
     this.incoming.end();
     this.datagramQueue.end();
     for (const w of this.openWaiters.splice(0)) w.reject(err);
-    for (const f of this.confirmWaiters.splice(0)) f();
     this.resolveClosed(reason);
     this.emit('close', reason);
   }

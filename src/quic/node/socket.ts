@@ -524,28 +524,6 @@ export class QuicSocket extends EventEmitter<QuicSocketEvents> implements Connec
     this.flush();
   }
 
-  /**
-   * @internal Brings a quiet connection's clock to now by polling it directly (its results are handled
-   * as the flush would). Needed before `close()`: the engine starts the closing period at the `now` of
-   * its last poll, so a close long after it would end at once without sending CONNECTION_CLOSE.
-   */
-  syncClock(engine: Connection): void {
-    if (this.flushing || this.state === 'closed') return;
-    this.flushing = true;
-    try {
-      for (;;) {
-        const now = performance.now();
-        const r = engine.poll(now);
-        // done: the endpoint sees it on its next poll of the connection and reports connection-done.
-        if (r.type === 'need-read' || r.type === 'done') break;
-        if (r.type === 'need-write') this.send(r.datagram, r.path.remote);
-        else this.dispatchSafely({ type: 'event', connection: engine, event: r.event }, now);
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
   private flush(): void {
     if (this.flushing || this.state === 'closed') return;
     this.flushing = true;
