@@ -50,7 +50,7 @@ export interface SocketOptions {
   readonly ipv6Only?: boolean;
   /** SO_REUSEADDR (default false). */
   readonly reuseAddr?: boolean;
-  /** SO_RCVBUF / SO_SNDBUF in bytes (default: the system's). */
+  /** SO_RCVBUF / SO_SNDBUF in bytes (default 4 MiB each; the kernel caps them at net.core.rmem_max / wmem_max). */
   readonly receiveBufferSize?: number;
   readonly sendBufferSize?: number;
   /** Crypto provider for every connection on the socket (default: the node:crypto provider). */

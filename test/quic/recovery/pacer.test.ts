@@ -6,7 +6,7 @@ describe('Pacer (RFC 9002 section 7.7)', () => {
   it('allows a burst of 10 datagrams, then spaces packets at the rate', () => {
     const p = new Pacer({ maxDatagramSize: 1200 });
     const rate = 10; // bytes per ms
-    assert.equal(p.capacity, 12_000);
+    assert.equal(p.capacity(rate), 12_000);
     for (let i = 0; i < 10; i++) {
       assert.equal(p.nextSendTime(0, 1200, rate), 0);
       p.onPacketSent(0, 1200, rate);
@@ -33,6 +33,21 @@ describe('Pacer (RFC 9002 section 7.7)', () => {
     p.onPacketSent(0, 1000, 2);
     p.onPacketSent(0, 1000, 2); // tokens -1000
     assert.equal(p.nextSendTime(0, 1000, 2), 1000);
+  });
+
+  it('at high rates the bucket holds burstInterval ms of the rate, between the two bounds', () => {
+    const p = new Pacer({ maxDatagramSize: 1000, burstPackets: 10, maxBurstPackets: 100, burstInterval: 2 });
+    assert.equal(p.capacity(1), 10_000); // 2 bytes per interval: the floor
+    assert.equal(p.capacity(20_000), 40_000); // 20 MB/s: 2 ms = 40 kB
+    assert.equal(p.capacity(1e6), 100_000); // 1 GB/s: the ceiling
+    // After 1 ms idle at 20 MB/s a 1 ms timer driver may send 20 packets at once, not 10.
+    while (p.nextSendTime(0, 1000, 20_000) === 0) p.onPacketSent(0, 1000, 20_000);
+    let sent = 0;
+    while (p.nextSendTime(1, 1000, 20_000) === 1) {
+      p.onPacketSent(1, 1000, 20_000);
+      sent++;
+    }
+    assert.equal(sent, 20);
   });
 
   it('an infinite rate never delays; a zero rate never sends', () => {
