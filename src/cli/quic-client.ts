@@ -4,11 +4,14 @@
  * "N\n" on each of k concurrent bidirectional streams, checks that every
  * answer is exactly N bytes of the pattern (byte i = i % 251), and prints a
  * JSON summary: bytes, seconds, MBps (10^6 bytes per second), handshakeMs,
- * streams.
+ * streams, peakRssMiB. With `--handshakes <n>` it makes n connections one
+ * after another instead (handshake, then close) and prints handshakes/s.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { CryptoProvider } from '../quic/crypto/provider.js';
 import { connect, type ConnectOptions, type QuicConnection } from '../quic/node.js';
+import { peakRssMiB, providerByName } from './crypto-provider.js';
 import { checkPattern } from './quic-server.js';
 
 export interface QuicClientOptions extends Omit<ConnectOptions, 'host' | 'port'> {
@@ -30,6 +33,18 @@ export interface QuicClientSummary {
   readonly MBps: number;
   readonly handshakeMs: number;
   readonly streams: number;
+  /** The process's peak resident set size so far, MiB. */
+  readonly peakRssMiB: number;
+}
+
+/** What `pullwire quic-client --handshakes <n>` prints. */
+export interface QuicHandshakeSummary {
+  readonly handshakes: number;
+  /** Wall time of all of them, connect until 1-RTT each (closing is not waited for). */
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly msEach: number;
+  readonly peakRssMiB: number;
 }
 
 /** Requests `n` bytes on a new stream and verifies them; resolves with the count, rejects on a wrong byte or length. */
@@ -68,10 +83,34 @@ export async function runQuicClient(options: QuicClientOptions): Promise<QuicCli
       MBps: round(seconds > 0 ? bytes / 1e6 / seconds : 0, 2),
       handshakeMs: round(t1 - t0, 2),
       streams: k,
+      peakRssMiB: peakRssMiB(),
     };
   } finally {
     await conn.close({ errorCode: 0 });
   }
+}
+
+/**
+ * Makes `count` connections one after another, each closed (without waiting
+ * for its closing period) once its handshake completes.
+ */
+export async function runQuicHandshakes(options: Omit<QuicClientOptions, 'get' | 'streams'>, count: number): Promise<QuicHandshakeSummary> {
+  const closing: Promise<unknown>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const conn = await connect(options);
+    // Closing lingers three PTOs (RFC 9000 section 10.2): not part of the handshake time.
+    closing.push(conn.close({ errorCode: 0 }));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(closing);
+  return {
+    handshakes: count,
+    seconds: round(seconds, 4),
+    perSecond: round(count / seconds, 1),
+    msEach: round((seconds * 1000) / count, 2),
+    peakRssMiB: peakRssMiB(),
+  };
 }
 
 function round(x: number, digits: number): number {
@@ -79,19 +118,23 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-const USAGE = `usage: pullwire quic-client <host> <port> --alpn <id> --get <N> [--streams <k>]
-                           [--ca <pem> | --insecure] [--server-name <name>]
+const USAGE = `usage: pullwire quic-client <host> <port> --alpn <id> (--get <N> [--streams <k>] | --handshakes <n>)
+                           [--ca <pem> | --insecure] [--server-name <name>] [--provider node|noble]
                            [--keylog <file>] [--qlog-dir <dir>] [--max-datagram-size <n>] [--timeout <ms>]
 
 Requests N bytes on each of k concurrent streams from a quic-server (or any server of the request
-protocol), verifies every byte and prints {bytes, seconds, MBps, handshakeMs, streams} as JSON.
-Without --ca or --insecure the server certificate is checked against the system CAs.`;
+protocol), verifies every byte and prints {bytes, seconds, MBps, handshakeMs, streams, peakRssMiB} as
+JSON. --handshakes n makes n connections one after another instead and prints {handshakes, seconds,
+perSecond, msEach, peakRssMiB}. Without --ca or --insecure the server certificate is checked against
+the system CAs. --provider picks the crypto provider (default node).`;
 
 /** The command-line entry of `pullwire quic-client`. */
 export async function quicClientMain(argv: readonly string[]): Promise<number> {
   const positional: string[] = [];
   const alpn: string[] = [];
   let get: number | undefined;
+  let handshakes: number | undefined;
+  let provider: CryptoProvider | undefined;
   let streams = 1;
   let ca: string | undefined;
   let insecure = false;
@@ -114,6 +157,8 @@ export async function quicClientMain(argv: readonly string[]): Promise<number> {
     };
     if (a === '--alpn') alpn.push(text());
     else if (a === '--get') get = int();
+    else if (a === '--handshakes') handshakes = int();
+    else if (a === '--provider') provider = providerByName(text());
     else if (a === '--streams') streams = int();
     else if (a === '--ca') ca = text();
     else if (a === '--insecure') insecure = true;
@@ -133,15 +178,14 @@ export async function quicClientMain(argv: readonly string[]): Promise<number> {
   if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65535 || extra.length > 0)
     throw new Error(`<host> <port> are required\n${USAGE}`);
   if (alpn.length === 0) throw new Error(`--alpn is required\n${USAGE}`);
-  if (get === undefined) throw new Error(`--get <N> is required\n${USAGE}`);
+  if ((get === undefined) === (handshakes === undefined)) throw new Error(`one of --get <N> or --handshakes <n> is required\n${USAGE}`);
   if (streams < 1) throw new Error('--streams must be at least 1');
   if (ca !== undefined && insecure) throw new Error('--ca and --insecure exclude each other');
-  const summary = await runQuicClient({
+  const connectOptions = {
     host,
     port,
     alpn,
-    get,
-    streams,
+    ...(provider === undefined ? {} : { provider }),
     ...(ca === undefined ? {} : { ca: readFileSync(ca, 'utf8') }),
     ...(insecure ? { insecure } : {}),
     ...(serverName === undefined ? {} : { serverName }),
@@ -149,7 +193,11 @@ export async function quicClientMain(argv: readonly string[]): Promise<number> {
     ...(qlogDir === undefined ? {} : { qlogDir }),
     ...(maxDatagramSize === undefined ? {} : { maxDatagramSize }),
     ...(timeout === undefined ? {} : { handshakeTimeout: timeout }),
-  });
+  };
+  const summary =
+    handshakes === undefined
+      ? await runQuicClient({ ...connectOptions, get: get ?? 0, streams })
+      : await runQuicHandshakes(connectOptions, handshakes);
   console.log(JSON.stringify(summary));
   return 0;
 }

@@ -12,7 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ReadableStream, WritableStream } from 'node:stream/web';
+import type { CryptoProvider } from '../quic/crypto/provider.js';
 import { listen, type ListenOptions, type QuicConnection, type QuicServer, type QuicStream } from '../quic/node.js';
+import { peakRssMiB, providerByName } from './crypto-provider.js';
 
 /** The request protocol's pattern: byte i of a response is i % 251. */
 export const PATTERN_PERIOD = 251;
@@ -124,7 +126,8 @@ export async function startQuicServer(options: QuicServerOptions): Promise<QuicS
 }
 
 const USAGE = `usage: pullwire quic-server --port <n> [--host 127.0.0.1] --cert <pem> --key <pem> --alpn <id>
-                           [--retry] [--keylog <file>] [--qlog-dir <dir>] [--max-datagram-size <n>] [--verbose]
+                           [--retry] [--keylog <file>] [--qlog-dir <dir>] [--max-datagram-size <n>]
+                           [--provider node|noble] [--verbose]
 
 QUIC server for the request protocol: a stream that starts with a decimal N and "\\n" gets N bytes
 back (byte i = i % 251) then FIN; any other stream is echoed. --port 0 picks a free port.
@@ -138,6 +141,7 @@ export async function quicServerMain(argv: readonly string[]): Promise<number> {
   let key: string | undefined;
   const alpn: string[] = [];
   let retry = false;
+  let provider: CryptoProvider | undefined;
   let keylog: string | undefined;
   let qlogDir: string | undefined;
   let maxDatagramSize: number | undefined;
@@ -160,6 +164,7 @@ export async function quicServerMain(argv: readonly string[]): Promise<number> {
     else if (a === '--key') key = text();
     else if (a === '--alpn') alpn.push(text());
     else if (a === '--retry') retry = true;
+    else if (a === '--provider') provider = providerByName(text());
     else if (a === '--keylog') keylog = text();
     else if (a === '--qlog-dir') qlogDir = text();
     else if (a === '--max-datagram-size') maxDatagramSize = int();
@@ -179,6 +184,7 @@ export async function quicServerMain(argv: readonly string[]): Promise<number> {
     key: readFileSync(key),
     alpn,
     validateAddress: retry,
+    ...(provider === undefined ? {} : { provider }),
     verbose,
     ...(keylog === undefined ? {} : { keylog }),
     ...(qlogDir === undefined ? {} : { qlogDir }),
@@ -195,5 +201,6 @@ export async function quicServerMain(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  console.log(`pullwire quic-server stopped peakRssMiB=${peakRssMiB()}`);
   return 0;
 }

@@ -95,7 +95,10 @@ export interface ClientOptions extends TransportOptions, StreamBufferOptions, De
   readonly serverName?: string;
   /** ALPN protocol ids to offer, in order. */
   readonly alpn: string | readonly string[];
-  /** Trusted CA certificates (PEM text or DER); the server's chain must lead to one. */
+  /**
+   * Trusted CA certificates (PEM text or DER); the server's chain must lead to one. Parsed once per
+   * string or array object and cached: do not change an array's contents after passing it.
+   */
   readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** Accept any server certificate (tests and labs only). */
   readonly insecure?: boolean;

@@ -47,6 +47,7 @@ import {
   type EndpointPollResult,
   type EndpointServerOptions,
 } from '../endpoint/endpoint.js';
+import type { CertificateVerifier } from '../tls/client.js';
 import { nodeCertificateVerifier } from '../tls/node.js';
 import { QuicConnection, type ConnectionCloseOptions, type ConnectionDriver } from './connection.js';
 import { QuicError } from './errors.js';
@@ -58,6 +59,33 @@ import type { StreamBufferOptions } from './streams.js';
 
 /** Datagrams sent in one flush before yielding to the event loop. */
 const MAX_BATCH = 128;
+
+/**
+ * Verifiers by trust anchors: parsing the anchors costs ~0.2 ms per certificate (the system store
+ * holds ~140), so connections given the same `ca` (the same string, or the same array object) share
+ * one verifier. Bounded: a program passing a new string each time only re-parses.
+ */
+const verifiersByText = new Map<string, CertificateVerifier>();
+const verifiersByObject = new WeakMap<object, CertificateVerifier>();
+const MAX_CACHED_VERIFIERS = 32;
+
+function verifierFor(ca: string | Uint8Array | readonly (string | Uint8Array)[]): CertificateVerifier {
+  if (typeof ca === 'string') {
+    let v = verifiersByText.get(ca);
+    if (v === undefined) {
+      if (verifiersByText.size >= MAX_CACHED_VERIFIERS) verifiersByText.clear();
+      v = nodeCertificateVerifier({ ca: [ca] });
+      verifiersByText.set(ca, v);
+    }
+    return v;
+  }
+  let v = verifiersByObject.get(ca);
+  if (v === undefined) {
+    v = nodeCertificateVerifier({ ca: ca instanceof Uint8Array ? [ca] : (ca as readonly (string | Uint8Array)[]) });
+    verifiersByObject.set(ca, v);
+  }
+  return v;
+}
 /**
  * SO_RCVBUF / SO_SNDBUF default. The system default (~208 KiB on Linux) overflows within a
  * congestion window on loopback whenever the receiver spends a millisecond elsewhere (GC, the
@@ -341,15 +369,7 @@ export class QuicSocket extends EventEmitter<QuicSocketEvents> implements Connec
     let verification: Pick<EndpointClientOptions, 'verifyCertificate' | 'insecureSkipVerify'>;
     if (options.insecure === true) verification = { insecureSkipVerify: true };
     else if (options.verifyCertificate !== undefined) verification = { verifyCertificate: options.verifyCertificate };
-    else {
-      const ca =
-        options.ca === undefined
-          ? rootCertificates
-          : typeof options.ca === 'string' || options.ca instanceof Uint8Array
-            ? [options.ca]
-            : options.ca;
-      verification = { verifyCertificate: nodeCertificateVerifier({ ca: ca as readonly (string | Uint8Array)[] }) };
-    }
+    else verification = { verifyCertificate: verifierFor(options.ca ?? rootCertificates) };
     const engineOptions: EndpointClientOptions = {
       ...transportOptions(options),
       alpn: alpnList(options.alpn),

@@ -94,7 +94,8 @@ describe('pullwire quic-server / quic-client', () => {
       ]);
       assert.equal(r.code, 0, r.stderr);
       const summary = JSON.parse(r.stdout) as Record<string, number>;
-      assert.deepEqual(Object.keys(summary).sort(), ['MBps', 'bytes', 'handshakeMs', 'seconds', 'streams']);
+      assert.deepEqual(Object.keys(summary).sort(), ['MBps', 'bytes', 'handshakeMs', 'peakRssMiB', 'seconds', 'streams']);
+      assert.ok(summary.peakRssMiB! > 10, 'a Node process holds more than 10 MiB');
       assert.equal(summary.bytes, 900_000);
       assert.equal(summary.streams, 3);
       assert.ok(summary.seconds! > 0 && summary.MBps! > 0 && summary.handshakeMs! > 0);
@@ -104,6 +105,37 @@ describe('pullwire quic-server / quic-client', () => {
       assert.equal(await server.stop(), 0);
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('--handshakes n makes n connections one after another (here with the portable crypto provider on both sides)', async () => {
+    const server = await startServer(['--provider', 'noble']);
+    try {
+      const r = await run([
+        'quic-client',
+        '127.0.0.1',
+        String(server.port),
+        '--alpn',
+        'bench',
+        '--handshakes',
+        '3',
+        '--provider',
+        'noble',
+        '--ca',
+        CERT_FILE,
+        '--server-name',
+        'localhost',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as Record<string, number>;
+      assert.deepEqual(Object.keys(summary).sort(), ['handshakes', 'msEach', 'peakRssMiB', 'perSecond', 'seconds']);
+      assert.equal(summary.handshakes, 3);
+      assert.ok(Math.abs(summary.perSecond! * summary.seconds! - 3) < 0.1);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    const bad = await run(['quic-client', '127.0.0.1', '4433', '--alpn', 'bench', '--handshakes', '3', '--provider', 'openssl']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--provider must be node or noble/);
   });
 
   it('echoes any other stream, and exits 1 with a message when verification fails', async () => {
