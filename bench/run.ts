@@ -36,7 +36,8 @@ import { median, runCase, type BenchCase, type CaseResult, type RunOptions } fro
 const here = dirname(fileURLToPath(import.meta.url));
 const self = fileURLToPath(import.meta.url);
 /** Modules in bench/ that are not layers (shared helpers belong in harness.ts, or get listed here). */
-const NOT_LAYERS = new Set(['run', 'harness']);
+/** Modules in bench/ that are not layers: quic-udp runs processes over real UDP on its own (npm run bench:udp). */
+const NOT_LAYERS = new Set(['run', 'harness', 'quic-udp']);
 const CHILD_MARK = '@@bench-result ';
 
 interface Args {
