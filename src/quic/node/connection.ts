@@ -66,7 +66,10 @@ const DATAGRAM_QUEUE = 1024;
  * from `connect()` (the handshake is complete) or from a server (`listen()`).
  */
 export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
-  /** The sans-I/O connection underneath: read its getters (rtt, stats, state); do not drive it. */
+  /**
+   * The sans-I/O connection underneath: read its getters (rtt, stats, state). Drive its stream
+   * commands only in raw mode (`rawStreams: true`, see {@link QuicConnection.attach}).
+   */
   readonly engine: Connection;
   /** Which side we are. */
   readonly role: 'client' | 'server';
@@ -78,6 +81,9 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   private readonly openWaiters: { bidi: boolean; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readonly host: StreamHost;
   private iterating = false;
+  /** Raw mode (options.rawStreams): the attached application, or the events waiting for one. */
+  private application: ((event: ConnectionEvent) => void) | null = null;
+  private readonly rawQueue: ConnectionEvent[] | null;
 
   private handshakeState: 'pending' | 'done' | 'failed' = 'pending';
   private handshakeWaiter: { resolve: () => void; reject: (e: unknown) => void } | null = null;
@@ -103,6 +109,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
     this.engine = engine;
     this.role = role;
     this.streamOptions = streamOptions;
+    this.rawQueue = streamOptions.rawStreams === true ? [] : null;
     this.startedAt = now;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -170,6 +177,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
    * or `ERR_QUIC_ABORTED` if `signal` aborts first.
    */
   async openStream(options: OpenStreamOptions = {}): Promise<QuicStream> {
+    if (this.rawQueue !== null) throw new UsageError('rawStreams: open streams with conn.engine.openStream()');
     const bidi = options.bidi ?? true;
     const signal = options.signal;
     for (;;) {
@@ -307,8 +315,55 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
     return this.handshakePromise;
   }
 
+  /**
+   * Raw mode only (`rawStreams: true`): from now on `handler` gets every
+   * event of the connection, synchronously inside the socket's flush (events
+   * queued before this call first). The handler (and code it schedules)
+   * drives streams with `engine`'s commands; commands issued outside a
+   * handler call need {@link QuicConnection.wake} so the socket sends what
+   * they produced.
+   */
+  attach(handler: (event: ConnectionEvent) => void): void {
+    const queue = this.rawQueue;
+    if (queue === null) throw new UsageError('attach() needs a connection made with rawStreams: true');
+    if (this.application !== null) throw new UsageError('an application is already attached');
+    this.application = handler;
+    for (const e of queue.splice(0)) handler(e);
+    this.driver.kick();
+  }
+
+  /** Raw mode: the engine has something to send (after commands issued outside an event handler). */
+  wake(): void {
+    this.driver.kick();
+  }
+
   /** @internal One engine event. Returns true when it completed the handshake. */
   handleEvent(event: ConnectionEvent, now: number): boolean {
+    if (this.rawQueue !== null) return this.handleRawEvent(event, now);
+    return this.handleWrappedEvent(event, now);
+  }
+
+  private handleRawEvent(event: ConnectionEvent, now: number): boolean {
+    // Handshake and close state are kept as in the wrapped mode (connect(), closed, errors).
+    const completed =
+      event.type === 'handshake-completed' || event.type === 'closed' || event.type === 'session-ticket'
+        ? this.handleWrappedEvent(event, now)
+        : false;
+    if (this.application !== null) this.application(event);
+    else this.queueRaw(event);
+    return completed;
+  }
+
+  /** Before attach(): readiness notifications are kept once per stream, so the queue stays small. */
+  private queueRaw(event: ConnectionEvent): void {
+    const queue = this.rawQueue!;
+    if (event.type === 'stream-readable' || event.type === 'stream-writable') {
+      if (queue.some((e) => e.type === event.type && e.streamId === event.streamId)) return;
+    }
+    queue.push(event);
+  }
+
+  private handleWrappedEvent(event: ConnectionEvent, now: number): boolean {
     switch (event.type) {
       case 'handshake-completed':
         this.handshakeState = 'done';

@@ -160,6 +160,7 @@ function streamBufferOptions(o: StreamBufferOptions): StreamBufferOptions {
   return {
     ...(o.readableHighWaterMark === undefined ? {} : { readableHighWaterMark: o.readableHighWaterMark }),
     ...(o.writableHighWaterMark === undefined ? {} : { writableHighWaterMark: o.writableHighWaterMark }),
+    ...(o.rawStreams === undefined ? {} : { rawStreams: o.rawStreams }),
   };
 }
 

@@ -40,6 +40,13 @@ export interface StreamBufferOptions {
   readonly readableHighWaterMark?: number;
   /** Bytes the writable queues on top of the engine's send buffer before `writer.ready` waits (default 64 KiB). */
   readonly writableHighWaterMark?: number;
+  /**
+   * Hand the connection's stream and datagram events to a sans-I/O application protocol instead of
+   * making {@link QuicStream}s (default false): the application calls `conn.attach(handler)` and
+   * drives the streams with `conn.engine`'s commands (pullwire/http3 works this way). Events that
+   * arrive before `attach` are queued for it.
+   */
+  readonly rawStreams?: boolean;
 }
 
 const DEFAULT_HWM = 64 * 1024;
