@@ -21,7 +21,9 @@
  *   `need-read` carries the deadline at which to call `poll` again even if
  *   nothing arrives (null: no timer), `done` means the connection is over.
  * - Commands (open a stream, write, read, finish, reset, stop sending, send a
- *   datagram, ping, close) change state; call `poll` afterwards.
+ *   datagram, ping, update keys, close) change state; call `poll` afterwards.
+ *   A client created with `session` and `earlyData` may use streams right
+ *   away: what it writes goes in 0-RTT packets (see the `earlyData` option).
  * - `now` is milliseconds on the caller's monotonic clock and never goes
  *   backwards. The connection never reads a clock; all randomness comes from
  *   the crypto provider's random source.
@@ -39,7 +41,7 @@
  */
 import { UsageError } from '../../combinators/errors.js';
 import { Writer } from '../../combinators/writer.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { CipherSuite, CryptoProvider } from '../crypto/provider.js';
 import { TransportError, transportErrorName } from '../errors.js';
 import type { AckFrame, ConnectionCloseFrame, Frame } from '../frame.js';
 import { PacketOpener, type OpenedPacket, type PacketNumberSpace, type PacketResult, type UnprotectedPacket } from '../packet-io.js';
@@ -48,13 +50,13 @@ import { isSupportedVersion, verifyRetryIntegrity } from '../packet-protection.j
 import { Recovery } from '../recovery/recovery.js';
 import { decodeAckDelay } from '../recovery/rtt.js';
 import { TimerTable } from '../recovery/timers.js';
-import { StreamManager, type StreamLimits } from '../streams/manager.js';
+import { StreamManager, type StreamLimits, type StreamManagerOptions } from '../streams/manager.js';
 import type { StreamRead } from '../streams/recv.js';
 import { TlsClient, type TlsClientOptions } from '../tls/client.js';
 import { TlsAlertError } from '../tls/errors.js';
 import type { HandshakeOutput } from '../tls/handshake.js';
 import { TlsServer, type TlsServerOptions } from '../tls/server.js';
-import { decodeSessionTicket, encodeSessionTicket } from '../tls/session.js';
+import { decodeSessionTicket, encodeSessionTicket, sessionAllowsEarlyData } from '../tls/session.js';
 import { decodeTransportParameters, encodeTransportParameters, type Role, type TransportParameters } from '../transport-params.js';
 import { AckTracker } from './ack-tracker.js';
 import { LocalConnectionIds, PeerConnectionIds } from './cid.js';
@@ -62,6 +64,17 @@ import { CryptoStream } from './crypto-stream.js';
 import { PacketSender, type SentFrame } from './sender.js';
 import { qlogFrame, toHex, keylogLabel, type QlogEvent } from './trace.js';
 import { type CloseReason, type ConnectionEvent, type ConnectionPollResult, type Path } from './events.js';
+import {
+  decodeRememberedParameters,
+  EarlyDataError,
+  EarlyDataJournal,
+  encodeRememberedParameters,
+  reducedParameter,
+  rememberedFrom,
+  serverEarlyData,
+  type RememberedParameters,
+} from './early-data.js';
+import { KeyUpdatePolicy } from './key-update.js';
 import { ConnectionKeys } from './keys.js';
 import {
   resolveCommon,
@@ -85,8 +98,8 @@ export type ConnectionState =
   /** Over: poll returns done. */
   | 'closed';
 
-type TimerKind = 'idle' | 'close' | 'loss' | 'ack' | 'pacing' | 'keep-alive' | 'key-discard';
-const TIMER_KINDS: readonly TimerKind[] = ['idle', 'close', 'loss', 'ack', 'pacing', 'keep-alive', 'key-discard'];
+type TimerKind = 'idle' | 'close' | 'loss' | 'ack' | 'pacing' | 'keep-alive' | 'key-discard' | 'early-discard';
+const TIMER_KINDS: readonly TimerKind[] = ['idle', 'close', 'loss', 'ack', 'pacing', 'keep-alive', 'key-discard', 'early-discard'];
 
 /** Frame type codes used in errors. */
 const T_NEW_TOKEN = 0x07;
@@ -109,6 +122,29 @@ export interface ConnectionStats {
   packetsLost: number;
   /** Packets dropped on receipt (no keys, failed authentication, duplicates, malformed). */
   packetsDropped: number;
+  /** Client: bytes of 0-RTT packets sent (RFC 9001 section 4.6). */
+  zeroRttBytesSent: number;
+  /**
+   * Bytes of 0-RTT packets accepted: on a client, those the server acknowledged; on a server, those it
+   * opened and processed. 0 when 0-RTT was not used or was rejected.
+   */
+  zeroRttBytesAccepted: number;
+  /** 1-RTT key updates (RFC 9001 section 6), initiated by either side. */
+  keyUpdates: number;
+}
+
+/** A client's 0-RTT attempt (RFC 9001 section 4.6, RFC 9000 section 7.4.1). */
+interface ZeroRttAttempt {
+  /** The server's transport parameters remembered with the session: the limits of 0-RTT packets. */
+  readonly remembered: RememberedParameters;
+  /** The session's ALPN protocol: rejected 0-RTT data is only replayed for the same protocol. */
+  readonly alpn: string;
+  /** What the application did on its streams while the server had not answered; null once accepted. */
+  journal: EarlyDataJournal | null;
+  /** Rejected: the journal waiting to be replayed in 1-RTT (for the handshake's parameters, or stream credit). */
+  replay: EarlyDataJournal | null;
+  /** The handshake's parameters, kept from the streams while 0-RTT packets still go out (RFC 9000 section 7.4.1). */
+  heldLimits: StreamLimits | null;
 }
 
 /** A close the application asks for. */
@@ -155,7 +191,9 @@ export class Connection {
   private readonly opener: PacketOpener;
   private readonly recovery: Recovery<SentFrame[]>;
   private readonly sender: PacketSender;
-  private readonly streams: StreamManager;
+  /** Replaced by a fresh one when the server rejects our 0-RTT (RFC 9001 section 4.6.2). */
+  private streams: StreamManager;
+  private readonly streamOptions: StreamManagerOptions;
   private readonly localCids: LocalConnectionIds;
   private readonly peerCids: PeerConnectionIds;
   private readonly acks: Record<PacketNumberSpace, AckTracker>;
@@ -175,7 +213,10 @@ export class Connection {
   private handshakeConfirmed = false;
   private resumed = false;
   private earlyDataAccepted = false;
-  private peerTransportParameterBytes: Uint8Array | null = null;
+  /** Client: the 0-RTT attempt, null when none. */
+  private zeroRtt: ZeroRttAttempt | null = null;
+  /** First application packet number sent with 1-RTT keys: the ones below are 0-RTT (client). */
+  private zeroRttPnEnd = Infinity;
   /** Client: the DCID of our first Initial (the Initial keys and original_destination_connection_id derive from it). */
   private readonly originalDcid: Uint8Array;
   /** Client: the server's SCID from its first Initial (checked against initial_source_connection_id). */
@@ -209,10 +250,8 @@ export class Connection {
   private packetsSinceClose = 0;
   private closedReported = false;
 
-  // key update (RFC 9001 section 6)
-  private firstPnOfPhase = 0;
-  private phaseAcked = false;
-  private authFailures = 0;
+  // key update and AEAD limits (RFC 9001 section 6)
+  private readonly keyPolicy: KeyUpdatePolicy;
 
   // tracing (trace.ts)
   private readonly keylogSink: ((line: string) => void) | undefined;
@@ -229,6 +268,9 @@ export class Connection {
     packetsReceived: 0,
     packetsLost: 0,
     packetsDropped: 0,
+    zeroRttBytesSent: 0,
+    zeroRttBytesAccepted: 0,
+    keyUpdates: 0,
   };
 
   private constructor(
@@ -275,7 +317,12 @@ export class Connection {
       initialMaxStreamsBidi: c.maxStreamsBidi,
       initialMaxStreamsUni: c.maxStreamsUni,
     };
-    this.streams = new StreamManager({ role, local: limits, sendBufferSize: c.sendBufferSize });
+    this.streamOptions = { role, local: limits, sendBufferSize: c.sendBufferSize };
+    this.streams = new StreamManager(this.streamOptions);
+    this.keyPolicy = new KeyUpdatePolicy({
+      afterPackets: options.keyUpdateAfterPackets ?? null,
+      ...(options.aeadLimits === undefined ? {} : { limits: options.aeadLimits }),
+    });
     this.localCids = new LocalConnectionIds({
       initial: cids.scid,
       length: c.connectionIdLength,
@@ -288,13 +335,17 @@ export class Connection {
     this.acks = { initial: tracker('initial'), handshake: tracker('handshake'), application: tracker('application') };
     const crypto = (): CryptoStream => new CryptoStream({ maxBuffered: c.cryptoBufferSize });
     this.crypto = { initial: crypto(), handshake: crypto(), application: crypto() };
+    // The stream manager may be replaced (rejected 0-RTT): the sender reads the current one.
+    const currentStreams = (): StreamManager => this.streams;
     this.sender = new PacketSender(
       {
         role,
         version: this.version,
         keys: this.keys,
         recovery: this.recovery,
-        streams: this.streams,
+        get streams(): StreamManager {
+          return currentStreams();
+        },
         localCids: this.localCids,
         peerCids: this.peerCids,
         acks: this.acks,
@@ -334,6 +385,17 @@ export class Connection {
     // RFC 9000 section 7.2: the first Destination Connection ID is unpredictable and at least 8 bytes.
     const dcid = random(8);
     const scid = random(c.connectionIdLength);
+    const session = options.session === undefined ? undefined : decodeSessionTicket(options.session);
+    // RFC 9000 section 7.4.1: 0-RTT needs the server's remembered transport parameters. A session without
+    // them in a format we read (stored by another version) still resumes, without 0-RTT.
+    let remembered: RememberedParameters | null = null;
+    if (options.earlyData === true && session !== undefined && sessionAllowsEarlyData(session)) {
+      try {
+        remembered = decodeRememberedParameters(session.applicationData);
+      } catch (e) {
+        if (!(e instanceof EarlyDataError)) throw e;
+      }
+    }
     const conn = new Connection(
       'client',
       options,
@@ -353,7 +415,8 @@ export class Connection {
           ...(options.insecureSkipVerify === undefined ? {} : { insecureSkipVerify: options.insecureSkipVerify }),
           ...(options.certificateChain === undefined ? {} : { certificateChain: options.certificateChain }),
           ...(options.signer === undefined ? {} : { signer: options.signer }),
-          ...(options.session === undefined ? {} : { session: decodeSessionTicket(options.session) }),
+          ...(session === undefined ? {} : { session }),
+          earlyData: remembered !== null,
         };
         return new TlsClient(tlsOptions);
       },
@@ -362,6 +425,8 @@ export class Connection {
       options.token ?? new Uint8Array(0),
       undefined,
     );
+    if (remembered !== null && session !== undefined)
+      conn.zeroRtt = { remembered, alpn: session.alpn, journal: null, replay: null, heldLimits: null };
     conn.startClient();
     return conn;
   }
@@ -399,10 +464,7 @@ export class Connection {
           ...(options.cipherSuites === undefined ? {} : { cipherSuites: options.cipherSuites }),
           ...(options.groups === undefined ? {} : { groups: options.groups }),
           ...(options.clientAuthentication === undefined ? {} : { clientAuthentication: options.clientAuthentication }),
-          ...(options.tickets === undefined ? {} : { tickets: options.tickets }),
-          // 0-RTT is not implemented in the connection yet: early data is always declined (the client
-          // then resends it in 1-RTT, RFC 9001 section 4.6.2).
-          earlyData: false,
+          ...serverEarlyData(options, tp),
         };
         return new TlsServer(tlsOptions);
       },
@@ -437,6 +499,11 @@ export class Connection {
 
   get isHandshakeComplete(): boolean {
     return this.handshakeComplete;
+  }
+
+  /** True once the handshake completed with a session ticket (PSK resumption, RFC 8446 section 2.2). */
+  get isResumed(): boolean {
+    return this.resumed;
   }
 
   get isHandshakeConfirmed(): boolean {
@@ -629,11 +696,19 @@ export class Connection {
       this.discardSpace('initial', now);
     }
     this.receivedFromPeer = true;
-    if (h.kind === '1rtt' && p.keyPhase !== this.keys.keyPhase) this.onPeerKeyPhase(now);
+    if (h.kind === '1rtt') {
+      if (p.keyPhase !== this.keys.keyPhase) this.onPeerKeyPhase(now);
+      // RFC 9001 section 4.9.3: "After receiving a 1-RTT packet, servers MUST discard 0-RTT keys within a
+      // short time; the RECOMMENDED time period is three times the Probe Timeout" (reordered 0-RTT packets).
+      if (this.role === 'server' && this.keys.has('early', 'read') && this.timers.get('early-discard') === null)
+        this.timers.set('early-discard', now + 3 * this.recovery.loss.ptoPeriod());
+    } else if (h.kind === '0rtt') {
+      this.stats.zeroRttBytesAccepted += p.size;
+    }
 
     if (this.qlogSink !== undefined)
       this.qlog('transport:packet_received', {
-        header: { packet_type: h.kind, packet_number: p.pn },
+        header: { packet_type: h.kind, packet_number: p.pn, ...(h.kind === '1rtt' ? { key_phase_bit: p.keyPhase } : {}) },
         raw: { length: p.size },
         frames: p.frames.map(qlogFrame),
       });
@@ -726,14 +801,20 @@ export class Connection {
   private handleAckFrame(space: PacketNumberSpace, frame: AckFrame, now: number): void {
     const exponent = this.peerParams?.ackDelayExponent ?? 3;
     const out = this.recovery.onAckReceived(space, frame, decodeAckDelay(frame.ackDelay, exponent), now);
+    let oneRttAcked = false;
     for (const p of out.acked) {
       this.sender.onPacketAcked(space, p);
-      if (space === 'application' && p.pn >= this.firstPnOfPhase) this.phaseAcked = true;
+      if (space === 'application') {
+        this.keyPolicy.onAcked(p.pn);
+        if (p.pn < this.zeroRttPnEnd) this.stats.zeroRttBytesAccepted += p.size;
+        else oneRttAcked = true;
+      }
     }
     this.sender.onPacketsLost(space, out.lost);
     this.drainStreamEvents();
-    // RFC 9001 section 4.1.2: a client MAY consider the handshake confirmed on an acknowledgment of a 1-RTT packet.
-    if (space === 'application' && out.acked.length > 0 && this.role === 'client' && this.handshakeComplete) this.confirmHandshake(now);
+    // RFC 9001 section 4.1.2: a client MAY consider the handshake confirmed on an acknowledgment of a 1-RTT
+    // packet (not of a 0-RTT one: the server acknowledges those before it has our Finished).
+    if (oneRttAcked && this.role === 'client' && this.handshakeComplete) this.confirmHandshake(now);
   }
 
   private handleConnectionCloseFrame(frame: ConnectionCloseFrame, now: number): void {
@@ -778,6 +859,10 @@ export class Connection {
       // RFC 9002 section 6.3: the Initial packets sent so far are no longer in flight; resend their data in new packets.
       this.recovery.discardSpace('initial', now, true);
       this.crypto.initial.requeueUnacked();
+      // RFC 9000 section 17.2.5.3: 0-RTT may go on after a Retry, to the new connection ID, with the same
+      // 0-RTT keys and packet numbers that keep increasing; the 0-RTT packets sent before it were not
+      // processed (the Retry is stateless) and their data goes again in new packets.
+      this.sender.onPacketsLost('application', this.recovery.discardSpace('application', now, true));
       return;
     }
     if (h.kind === 'version-negotiation') {
@@ -819,13 +904,16 @@ export class Connection {
       case 'keys':
         this.keys.install(o.level, o.direction, o.suite, o.secret);
         this.keylog(o.level, o.direction, o.secret);
-        if (o.level === 'handshake' && o.direction === 'write') this.recovery.onHandshakeKeysAvailable();
+        if (o.direction === 'write') {
+          if (o.level === 'handshake') this.recovery.onHandshakeKeysAvailable();
+          else if (o.level === 'early') this.onZeroRttKeys();
+          else this.onOneRttWriteKeys(o.suite);
+        }
         return;
       case 'alpn':
         this.alpnValue = o.protocol;
         return;
       case 'peer-transport-parameters':
-        this.peerTransportParameterBytes = o.bytes.slice();
         this.applyPeerTransportParameters(o.bytes, now);
         return;
       case 'complete':
@@ -834,10 +922,15 @@ export class Connection {
         return;
       case 'early-data':
         this.earlyDataAccepted = o.accepted;
+        if (this.role === 'client') this.onZeroRttAnswer(o.accepted, now);
         return;
       case 'session-ticket': {
         // RFC 9001 section 4.6.3 / RFC 9000 section 7.4.1: remember the server's transport parameters with the ticket.
-        const ticket = encodeSessionTicket({ ...o.session, applicationData: this.peerTransportParameterBytes ?? EMPTY });
+        const tp = this.peerParams;
+        const ticket = encodeSessionTicket({
+          ...o.session,
+          applicationData: tp === null ? EMPTY : encodeRememberedParameters(rememberedFrom(tp)),
+        });
         this.emit({ type: 'session-ticket', ticket, maxEarlyData: o.session.maxEarlyDataSize });
         return;
       }
@@ -867,7 +960,15 @@ export class Connection {
       mismatch('initial_source_connection_id');
     }
     this.peerParams = tp;
-    this.streams.setPeerTransportParameters(tp);
+    const z = this.zeroRtt;
+    // RFC 9000 section 7.4.1: "When sending frames in 0-RTT packets, a client MUST only use remembered
+    // transport parameters": the new limits apply once 1-RTT packets go out (onOneRttWriteKeys).
+    if (z !== null && this.keys.sendsZeroRtt) {
+      z.heldLimits = tp;
+    } else {
+      this.streams.setPeerTransportParameters(tp);
+      if (z?.replay != null) this.replayJournal();
+    }
     this.drainStreamEvents();
     this.recovery.setMaxAckDelay(tp.maxAckDelay);
     this.localCids.setPeerLimit(tp.activeConnectionIdLimit);
@@ -916,6 +1017,102 @@ export class Connection {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // 0-RTT (RFC 9001 section 4.6, RFC 9000 section 7.4.1)
+
+  /** Client: the 0-RTT keys are installed (right after the ClientHello): streams may be used within the remembered limits. */
+  private onZeroRttKeys(): void {
+    const z = this.zeroRtt;
+    if (z === null) return;
+    this.streams.setPeerTransportParameters(z.remembered);
+    z.journal = new EarlyDataJournal();
+  }
+
+  /** 1-RTT write keys (key phase 0) are installed. */
+  private onOneRttWriteKeys(suite: CipherSuite): void {
+    const pn = this.sender.nextPn.application;
+    this.keyPolicy.start(suite, pn);
+    this.zeroRttPnEnd = pn;
+    if (this.role !== 'client') return;
+    // RFC 9001 section 4.9.3: "a client SHOULD discard 0-RTT keys as soon as it installs 1-RTT keys";
+    // section 5.6: "Once a client has installed 1-RTT keys, it MUST NOT send any more 0-RTT packets."
+    if (this.keys.has('early', 'write')) this.keys.discard('early');
+    const z = this.zeroRtt;
+    if (z !== null && z.heldLimits !== null) {
+      // "Once the handshake completes, the client updates the flow control limits on all sending streams" (RFC 9000 section 7.4.1).
+      this.streams.setPeerTransportParameters(z.heldLimits);
+      z.heldLimits = null;
+      this.drainStreamEvents();
+    }
+  }
+
+  /** Client: the server accepted or rejected our 0-RTT data (EncryptedExtensions, or a HelloRetryRequest). */
+  private onZeroRttAnswer(accepted: boolean, now: number): void {
+    const z = this.zeroRtt;
+    if (z === null) return;
+    if (!accepted) {
+      this.rejectZeroRtt(z, now);
+      return;
+    }
+    const tp = this.peerParams;
+    // RFC 9000 section 7.4.1: a server that accepts 0-RTT "MUST NOT set values ... that are smaller than the
+    // remembered values"; RFC 9221 section 3: for max_datagram_frame_size the client "MUST terminate the
+    // connection with error PROTOCOL_VIOLATION".
+    const reduced = tp === null ? null : reducedParameter(z.remembered, rememberedFrom(tp));
+    if (reduced !== null) throw new TransportError('PROTOCOL_VIOLATION', `0-RTT accepted with ${reduced} below its remembered value`);
+    z.journal = null;
+  }
+
+  /**
+   * RFC 9001 section 4.6.2: the 0-RTT packets were not processed and "all connection characteristics that
+   * the client assumed might be incorrect ... The client therefore MUST reset the state of all streams".
+   * The 0-RTT keys go, the packets in flight leave bytes in flight without a congestion signal (RFC 9002
+   * section 6.4), the stream state starts afresh and the journal of what the application did is replayed
+   * onto it once the handshake's parameters are known: the data goes again in 1-RTT, same stream IDs.
+   */
+  private rejectZeroRtt(z: ZeroRttAttempt, now: number): void {
+    if (this.keys.has('early', 'write')) this.keys.discard('early');
+    this.sender.onPacketsLost('application', this.recovery.discardSpace('application', now, true));
+    z.replay = z.journal ?? new EarlyDataJournal();
+    z.journal = null;
+    z.heldLimits = null;
+    this.streams = new StreamManager(this.streamOptions);
+    const tp = this.peerParams;
+    if (tp !== null) {
+      this.streams.setPeerTransportParameters(tp);
+      this.replayJournal();
+    }
+  }
+
+  /** Replays the 0-RTT journal onto the fresh stream state (see rejectZeroRtt), as far as stream credit allows. */
+  private replayJournal(): void {
+    const z = this.zeroRtt;
+    const journal = z?.replay;
+    if (z == null || journal == null || this.replaying) return;
+    if (this.alpnValue !== z.alpn) {
+      // Another application protocol was negotiated: what was written for the old one is not sent; the
+      // streams are gone, and the application decides what to do.
+      for (const streamId of journal.streamIds) this.emit({ type: 'stream-closed', streamId });
+      z.replay = null;
+      return;
+    }
+    this.replaying = true;
+    try {
+      const replayed = journal.replay(this.streams);
+      if (journal.isEmpty) z.replay = null;
+      this.drainStreamEvents();
+      // Hints: the application may have been waiting to write or to open streams.
+      for (const streamId of replayed) if (this.streams.writableBytes(streamId) > 0) this.emit({ type: 'stream-writable', streamId });
+      if (z.replay === null) {
+        this.emit({ type: 'streams-available', bidi: true });
+        this.emit({ type: 'streams-available', bidi: false });
+      }
+    } finally {
+      this.replaying = false;
+    }
+  }
+  private replaying = false;
+
+  // ---------------------------------------------------------------------------------------------
   // key update (RFC 9001 section 6)
 
   /**
@@ -926,16 +1123,19 @@ export class Connection {
    */
   private onPeerKeyPhase(now: number): void {
     if (this.keys.hasPreviousReadKeys) return;
-    if (!this.handshakeConfirmed) throw new TransportError('KEY_UPDATE_ERROR', 'key update before the handshake was confirmed');
+    // No check that our handshake is confirmed: the peer may initiate once its own is ("An endpoint MUST
+    // NOT initiate a key update prior to having confirmed the handshake", section 6.1), which for a server
+    // is at completion, possibly before its HANDSHAKE_DONE reached us.
     this.keys.updateKeys();
-    this.startPhase(now);
+    this.startPhase('remote_update', now);
   }
 
-  private startPhase(now: number): void {
-    this.firstPnOfPhase = this.sender.nextPn.application;
-    this.phaseAcked = false;
+  private startPhase(trigger: 'local_update' | 'remote_update', now: number): void {
+    this.keyPolicy.onPhaseChange(this.sender.nextPn.application);
+    this.stats.keyUpdates++;
     // RFC 9001 section 6.5: keep the old read keys for a while (three PTOs) for reordered packets.
     this.timers.set('key-discard', now + 3 * this.recovery.loss.ptoPeriod());
+    if (this.qlogSink !== undefined) this.qlog('security:key_updated', { key_type: '1rtt', key_phase: this.stats.keyUpdates, trigger });
   }
 
   /**
@@ -947,54 +1147,93 @@ export class Connection {
     this.quiet = false;
     // "An endpoint MUST NOT initiate a subsequent key update unless it has received an acknowledgment
     // for a packet that was sent protected with keys from the current key phase" (section 6.1).
-    if (!this.handshakeConfirmed || !this.phaseAcked || this.keys.hasPreviousReadKeys) return false;
+    if (!this.handshakeConfirmed || !this.keyPolicy.currentPhaseAcked || this.keys.hasPreviousReadKeys) return false;
     this.keys.updateKeys();
-    this.startPhase(now);
+    this.startPhase('local_update', now);
     return true;
   }
 
+  /** Before sending: an update for `keyUpdateAfterPackets` or the confidentiality limit (RFC 9001 section 6.6). */
+  private checkKeyPhase(now: number): void {
+    const action = this.keyPolicy.check(this.sender.nextPn.application);
+    if (action === null || this.updateKeys(now)) return;
+    // "If a key update is not possible or integrity limits are reached, the endpoint MUST stop using the
+    // connection ... It is RECOMMENDED that endpoints immediately close the connection with a connection
+    // error of type AEAD_LIMIT_REACHED before reaching a state where key updates are not possible."
+    if (action === 'limit')
+      this.closeWithError(new TransportError('AEAD_LIMIT_REACHED', 'confidentiality limit reached, no key update possible'), now);
+  }
+
   private onAuthenticationFailure(now: number): void {
-    this.authFailures++;
-    // RFC 9001 section 6.6: beyond the integrity limit the connection must close with AEAD_LIMIT_REACHED.
-    if (this.authFailures >= 2 ** 36) this.closeWithError(new TransportError('AEAD_LIMIT_REACHED', 'integrity limit reached'), now);
+    // RFC 9001 section 6.6: at the integrity limit the connection must close with AEAD_LIMIT_REACHED
+    // "and not process any more packets".
+    if (this.keyPolicy.onAuthenticationFailure())
+      this.closeWithError(new TransportError('AEAD_LIMIT_REACHED', 'integrity limit reached'), now);
   }
 
   // ---------------------------------------------------------------------------------------------
   // commands
 
-  /** Opens a stream of ours; null when the peer's stream limit is reached (wait for `streams-available`). */
+  // While a client's 0-RTT attempt is undecided, stream commands are also written to its journal; after a
+  // rejection, commands on streams not replayed yet go to the journal (see rejectZeroRtt).
+
+  /**
+   * Opens a stream of ours; null when the peer's stream limit is reached (wait for `streams-available`).
+   * A client attempting 0-RTT can open streams before the handshake completes (within the remembered limits).
+   */
   openStream(bidi = true): number | null {
     this.checkOpen();
-    return this.streams.openStream(bidi);
+    const z = this.zeroRtt;
+    // Streams opened in 0-RTT keep their IDs through a rejection: new ones wait until those are replayed.
+    if (z?.replay?.waiting(bidi) === true) return null;
+    const id = this.streams.openStream(bidi);
+    if (id !== null) z?.journal?.opened(id, bidi);
+    return id;
   }
 
   /** Queues as much of `data` as the stream's send buffer takes; returns the bytes taken (backpressure: wait for `stream-writable`). */
   streamWrite(streamId: number, data: Uint8Array): number {
     this.checkOpen();
-    return this.streams.write(streamId, data);
+    const z = this.zeroRtt;
+    if (z === null) return this.streams.write(streamId, data);
+    if (z.replay?.has(streamId) === true) return z.replay.write(streamId, data, this.config.sendBufferSize);
+    const n = this.streams.write(streamId, data);
+    z.journal?.wrote(streamId, data.subarray(0, n));
+    return n;
   }
 
   /** Bytes `streamWrite` would take now. */
   streamWritableBytes(streamId: number): number {
+    const replay = this.zeroRtt?.replay;
+    if (replay?.has(streamId) === true) return replay.writable(streamId, this.config.sendBufferSize);
     return this.streams.writableBytes(streamId);
   }
 
   /** Ends the stream after what was written (FIN). */
   streamFinish(streamId: number): void {
     this.checkOpen();
+    const z = this.zeroRtt;
+    if (z?.replay?.has(streamId) === true) return z.replay.finished(streamId);
     this.streams.finish(streamId);
+    z?.journal?.finished(streamId);
   }
 
   /** Abandons sending on the stream (RESET_STREAM with `errorCode`). */
   streamReset(streamId: number, errorCode: number | bigint): void {
     this.checkOpen();
+    const z = this.zeroRtt;
+    if (z?.replay?.has(streamId) === true) return z.replay.reset(streamId, BigInt(errorCode));
     this.streams.resetStream(streamId, BigInt(errorCode));
+    z?.journal?.reset(streamId, BigInt(errorCode));
   }
 
   /** Asks the peer to stop sending on the stream (STOP_SENDING). */
   streamStopSending(streamId: number, errorCode: number | bigint): void {
     this.checkOpen();
+    const z = this.zeroRtt;
+    if (z?.replay?.has(streamId) === true) return z.replay.stopSending(streamId, BigInt(errorCode));
     this.streams.stopSending(streamId, BigInt(errorCode));
+    z?.journal?.stopSending(streamId, BigInt(errorCode));
   }
 
   /**
@@ -1003,6 +1242,7 @@ export class Connection {
    */
   streamRead(streamId: number, max?: number): StreamRead | null {
     this.quiet = false;
+    if (this.zeroRtt?.replay?.has(streamId) === true) return null;
     const r = this.streams.read(streamId, max);
     this.drainStreamEvents();
     return r;
@@ -1020,7 +1260,9 @@ export class Connection {
    */
   sendDatagram(data: Uint8Array): boolean {
     this.checkOpen();
-    const peerMax = this.peerParams?.maxDatagramFrameSize ?? 0;
+    const z = this.zeroRtt;
+    // In 0-RTT packets, the remembered limit (RFC 9221 section 3 lets the client store it for 0-RTT).
+    const peerMax = z !== null && this.keys.sendsZeroRtt ? z.remembered.maxDatagramFrameSize : (this.peerParams?.maxDatagramFrameSize ?? 0);
     if (peerMax === 0 || data.length + 3 > peerMax || data.length + 64 > this.sender.datagramSize) return false;
     // Unreliable and unbounded queues are a bad mix: keep at most a congestion window's worth waiting.
     return this.sender.queueDatagram(data, Math.max(this.recovery.congestionWindow, 64 * 1024));
@@ -1134,6 +1376,7 @@ export class Connection {
       return { type: 'event', event };
     }
     if (this.stateValue === 'closed') return DONE;
+    if (this.stateValue === 'established') this.checkKeyPhase(now);
     let datagram: Uint8Array | null;
     try {
       datagram = this.nextDatagram(now);
@@ -1190,6 +1433,11 @@ export class Connection {
     if (discard !== null && now >= discard) {
       this.keys.dropPreviousReadKeys();
       this.timers.stop('key-discard');
+    }
+    const earlyDiscard = this.timers.get('early-discard');
+    if (earlyDiscard !== null && now >= earlyDiscard) {
+      this.keys.discard('early');
+      this.timers.stop('early-discard');
     }
   }
 
@@ -1265,7 +1513,13 @@ export class Connection {
   }
 
   private drainStreamEvents(): void {
-    for (let e = this.streams.pollEvent(); e !== null; e = this.streams.pollEvent()) this.emit(e);
+    let raised = false;
+    for (let e = this.streams.pollEvent(); e !== null; e = this.streams.pollEvent()) {
+      if (e.type === 'streams-available') raised = true;
+      this.emit(e);
+    }
+    // A 0-RTT replay held back by the stream limit goes on when it rises.
+    if (raised && this.zeroRtt?.replay != null) this.replayJournal();
   }
 
   private emit(event: ConnectionEvent): void {

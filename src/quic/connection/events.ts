@@ -72,7 +72,11 @@ export type ConnectionEvent =
    * `alpn` is the negotiated application protocol; `peerParameters` the
    * peer's validated transport parameters; `resumed` whether a session
    * ticket was used; `earlyDataAccepted` whether the server accepted 0-RTT
-   * (always false on a connection that did not attempt it).
+   * (always false on a connection that did not attempt it). A client whose
+   * 0-RTT was rejected has already sent its 0-RTT stream data again in 1-RTT
+   * on the same stream IDs (RFC 9001 section 4.6.2; the client option
+   * `earlyData`), unless the server chose another ALPN protocol: then those
+   * streams got `stream-closed` before this event.
    */
   | {
       readonly type: 'handshake-completed';

@@ -89,7 +89,23 @@ export class ConnectionKeys {
     }
   }
 
-  /** RFC 9001 section 4.9.1 (Initial) and 4.9.2 (Handshake): the keys are gone for good. */
+  /**
+   * Whether packets of `space` can be sent: with its write keys, or, for the application space of a
+   * client before the 1-RTT keys, with 0-RTT keys (RFC 9001 section 4.6.1: 0-RTT and 1-RTT packets share
+   * the application data packet number space, RFC 9000 section 12.3).
+   */
+  writable(space: 'initial' | 'handshake' | 'application'): boolean {
+    if (space === 'initial') return this.initial?.write != null;
+    if (space === 'handshake') return this.handshake.write !== null;
+    return this.oneRtt.write !== null || (this.early !== null && this.role === 'client');
+  }
+
+  /** True while application packets go out as 0-RTT (client, 0-RTT keys, no 1-RTT write keys yet). */
+  get sendsZeroRtt(): boolean {
+    return this.oneRtt.write === null && this.early !== null && this.role === 'client';
+  }
+
+  /** RFC 9001 section 4.9.1 (Initial), 4.9.2 (Handshake) and 4.9.3 (0-RTT): the keys are gone for good. */
   discard(level: 'initial' | 'handshake' | 'early'): void {
     if (level === 'initial') this.initial = null;
     else if (level === 'handshake') this.handshake = { read: null, write: null };

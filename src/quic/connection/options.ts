@@ -8,7 +8,7 @@ import type { CipherSuite, CryptoProvider, NamedGroup, Signer } from '../crypto/
 import type { CongestionAlgorithm } from '../recovery/recovery.js';
 import type { CongestionController } from '../recovery/congestion/controller.js';
 import type { CertificateVerifier } from '../tls/client.js';
-import type { TicketOptions } from '../tls/tickets.js';
+import type { EarlyDataInfo, TicketOptions } from '../tls/tickets.js';
 import { QUIC_V1 } from '../version.js';
 import type { TraceOptions } from './trace.js';
 
@@ -69,6 +69,23 @@ export interface CommonConnectionOptions extends TraceOptions {
   /** Key exchange groups (default x25519, secp256r1). */
   readonly groups?: readonly NamedGroup[];
   readonly limits?: ConnectionLimits;
+  /**
+   * Start a 1-RTT key update (RFC 9001 section 6) by ourselves once this many 1-RTT packets were sent
+   * in the current key phase, and again in each later phase. Default: only when the AEAD's
+   * confidentiality limit comes near (always on, RFC 9001 section 6.6) or on `updateKeys()`. An update
+   * waits, as the RFC requires, until the handshake is confirmed, a packet of the current phase was
+   * acknowledged and the previous phase's keys were dropped (three PTOs after the last update). Interop
+   * runners' "keyupdate" case sets a small value to force an early update.
+   */
+  readonly keyUpdateAfterPackets?: number;
+  /**
+   * Lower AEAD limits than RFC 9001 section 6.6 gives (tests, or extra caution): `confidentiality`
+   * (packets one key protects; an update starts at seven eighths of it, and the connection closes with
+   * AEAD_LIMIT_REACHED near it when no update was possible) and `integrity` (received packets failing
+   * authentication over the connection; reaching it closes with AEAD_LIMIT_REACHED). Values above the
+   * RFC's for the negotiated suite are capped to them.
+   */
+  readonly aeadLimits?: { readonly confidentiality?: number; readonly integrity?: number };
 }
 
 export interface ClientConnectionOptions extends CommonConnectionOptions {
@@ -88,6 +105,20 @@ export interface ClientConnectionOptions extends CommonConnectionOptions {
    * hold the resumption secret, keep them like a password). An expired or foreign ticket is simply not used.
    */
   readonly session?: Uint8Array;
+  /**
+   * Send 0-RTT data (RFC 9001 section 4.6, RFC 9000 section 7.4.1) when `session` allows it (its
+   * ticket advertised early data, and it holds the server's remembered transport parameters: tickets
+   * from the `session-ticket` event do). Streams can then be opened and written right after
+   * `Connection.client`; their frames go in 0-RTT packets within the remembered limits. The
+   * `handshake-completed` event says whether the server accepted (`earlyDataAccepted`). When it did not,
+   * the connection resets its stream state and sends the data again in 1-RTT on the same stream IDs
+   * (RFC 9001 section 4.6.2), unless the server chose another ALPN protocol: then those streams end with
+   * `stream-closed` and the application decides. Default false.
+   *
+   * 0-RTT data can be replayed by an attacker (RFC 8446 section 8, RFC 9001 section 9.2): send in it
+   * only what is safe to process twice (idempotent requests).
+   */
+  readonly earlyData?: boolean;
 }
 
 export interface ServerConnectionOptions extends CommonConnectionOptions {
@@ -118,6 +149,24 @@ export interface ServerConnectionOptions extends CommonConnectionOptions {
   readonly statelessResetToken?: Uint8Array;
   /** Stateless reset tokens for the IDs we issue later (default: random). */
   readonly resetTokenFor?: (cid: Uint8Array) => Uint8Array;
+  /**
+   * Accept 0-RTT data (RFC 9001 section 4.6) from clients resuming with our tickets: `true`, or a
+   * function deciding per connection (its `info.applicationData` is `tickets.applicationData` as it was
+   * when the ticket was issued). Tickets then advertise 0-RTT (max_early_data_size 0xffffffff, RFC 9001
+   * section 4.6.1) unless `tickets.maxEarlyData` says otherwise. Before asking, the connection checks
+   * what TLS checks (first PSK, same suite and ALPN, plausible ticket age) and that its transport
+   * parameters are not below those the ticket remembered (RFC 9000 section 7.4.1: a server that
+   * accepts 0-RTT "MUST NOT set values ... that are smaller than the remembered values"); otherwise
+   * 0-RTT is declined and the client sends the data again in 1-RTT. Default false.
+   *
+   * Replay (RFC 8446 section 8, RFC 9001 section 9.2): 0-RTT data is not protected against replay. An
+   * attacker who recorded a client's first flight can have it processed again, by this server or any
+   * other holding the ticket key, for as long as the ticket lives. Accept only what is safe to process
+   * twice, or make each ticket single-use for 0-RTT: return `cache.useOnce(info.ticketId,
+   * info.expiresAt, info.now)` from a `SingleUseTicketCache` (src/quic/tls/tickets.ts; one process) or
+   * a shared store (several processes).
+   */
+  readonly earlyData?: boolean | ((info: EarlyDataInfo) => boolean);
 }
 
 /** Every option with its default applied. */

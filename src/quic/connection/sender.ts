@@ -44,6 +44,8 @@ export interface SenderStats {
   bytesSent: number;
   packetsSent: number;
   packetsLost: number;
+  /** Bytes of 0-RTT packets sent (client). */
+  zeroRttBytesSent: number;
 }
 
 /** The connection's parts the sender reads and drives, and what it reports back. */
@@ -199,7 +201,7 @@ export class PacketSender {
   }
 
   canWrite(space: PacketNumberSpace): boolean {
-    return this.c.keys.has(space, 'write');
+    return this.c.keys.writable(space);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -413,9 +415,10 @@ export class PacketSender {
     const pn = this.nextPn[space];
     const largestAcked = c.recovery.loss.sent(space).largestAcked;
     const dcid = c.peerCids.current.cid;
-    if (space === 'application') return b.startShort({ dcid, pn, largestAcked, keyPhase: c.keys.keyPhase === 1 });
+    if (space === 'application' && !c.keys.sendsZeroRtt) return b.startShort({ dcid, pn, largestAcked, keyPhase: c.keys.keyPhase === 1 });
     return b.startLong({
-      type: space,
+      // Before its 1-RTT keys a client sends application data in 0-RTT packets (RFC 9001 section 4.6.1).
+      type: space === 'application' ? '0rtt' : space,
       version: c.version,
       dcid,
       scid: c.localCids.active()[0]?.cid ?? EMPTY,
@@ -518,6 +521,7 @@ export class PacketSender {
         frames: plan[i]!.frames,
       });
       c.stats.packetsSent++;
+      if (p.type === '0rtt') c.stats.zeroRttBytesSent += p.end - p.start;
       if (p.ackEliciting) c.onAckElicitingSent(now);
     }
   }

@@ -28,7 +28,12 @@ import { decodePacketHeader } from '../packet.js';
 import { encodeRetryPacket, encodeVersionNegotiationPacket, ResetTokens, RetryTokens } from './tokens.js';
 import { equalBytes } from '../bytes.js';
 
-/** Server settings for accepted connections (what {@link ServerConnectionOptions} has, minus what the endpoint decides). */
+/**
+ * Server settings for accepted connections (what {@link ServerConnectionOptions} has, minus what the
+ * endpoint decides). `tickets` plus `earlyData` accept 0-RTT from resuming clients (read the replay
+ * note of `ServerConnectionOptions.earlyData`); the Retry of `validateAddress` does not prevent it (the
+ * client sends its 0-RTT packets again after the Retry, RFC 9000 section 17.2.5.3).
+ */
 export type EndpointServerOptions = Omit<
   ServerConnectionOptions,
   'provider' | 'connectionIdLength' | 'retry' | 'sourceConnectionId' | 'statelessResetToken' | 'resetTokenFor' | 'addressValidated'
