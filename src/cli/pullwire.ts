@@ -8,6 +8,8 @@
  *                                     QUIC server of the request protocol (../shared/peers)
  *   pullwire quic-client 127.0.0.1 4433 --alpn bench --get 1000000 --ca c.pem --server-name localhost
  *                                     QUIC client: requests, verifies, prints a JSON summary
+ *   pullwire h3-server --port 4433 --cert c.pem --key k.pem --root dir
+ *   pullwire h3-get https://127.0.0.1:4433/file --ca c.pem --server-name localhost --output dl
  *   pullwire help                     this list
  *
  * A subcommand is one entry of COMMANDS: add new ones (quic-server, ...) there.
@@ -33,6 +35,14 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'QUIC client: quic-client <host> <port> --alpn <id> --get <N> [--streams <k>] [--ca <pem> | --insecure]; prints a JSON summary',
     run: async (argv) => (await import('./quic-client.js')).quicClientMain(argv),
+  },
+  'h3-server': {
+    summary: 'HTTP/3 + hq-interop file server: h3-server --port <n> --cert <pem> --key <pem> --root <dir> [--retry]',
+    run: async (argv) => (await import('./h3-server.js')).h3ServerMain(argv),
+  },
+  'h3-get': {
+    summary: 'HTTP/3 (or hq-interop) client: h3-get <url>... [--ca <pem> | --insecure] [--output <dir>] [--key-update] [--chacha20]',
+    run: async (argv) => (await import('./h3-get.js')).h3GetMain(argv),
   },
 };
 

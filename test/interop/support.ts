@@ -50,8 +50,9 @@ export class Peer {
   private readonly exited: Promise<number | null>;
   private readonly watchers = new Set<() => void>();
 
-  constructor(args: readonly string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, args, {
+  /** Runs `node args...`, or `command args...` when `command` is given (e.g. gtlsserver). */
+  constructor(args: readonly string[], env: Record<string, string> = {}, command: string = process.execPath) {
+    this.child = spawn(command, args, {
       cwd: PEERS,
       env: { ...process.env, PULLWIRE_PEERS: PEERS, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
