@@ -17,7 +17,7 @@ const USAGE = `usage: pullwire h3-server --port <n> [--host 127.0.0.1] --cert <p
 
 Serves the files under --root (GET; 404 outside it) over HTTP/3 and HTTP/0.9 (hq-interop); --alpn
 limits the protocols (default both). --retry validates client addresses with Retry. Session tickets
-are issued (resumption works for the server's lifetime). Stop with Ctrl-C.`;
+are issued (resumption and 0-RTT work for the server's lifetime). Stop with Ctrl-C.`;
 
 export interface H3ServerOptions {
   readonly host?: string;
@@ -49,8 +49,10 @@ export async function startH3Server(o: H3ServerOptions): Promise<QuicServer> {
       return res;
     },
     onError: (e) => log(`exchange failed: ${e instanceof Error ? e.message : String(e)}`),
-    // One ticket key per server process: tickets resume sessions until it restarts.
-    engine: { tickets: { key: new Uint8Array(randomBytes(32)), count: 2 } },
+    // One ticket key per server process: tickets resume sessions until it restarts. GET of static
+    // files is idempotent, so 0-RTT requests are accepted (RFC 9001 section 9.2: replay is harmless here).
+    tickets: { key: new Uint8Array(randomBytes(32)), count: 2 },
+    earlyData: true,
     ...(o.keylog === undefined ? {} : { keylog: o.keylog }),
     ...(o.qlogDir === undefined ? {} : { qlogDir: o.qlogDir }),
     ...(o.maxDatagramSize === undefined ? {} : { maxDatagramSize: o.maxDatagramSize }),

@@ -142,13 +142,19 @@ describe('interop: pullwire HTTP/3 client -> ngtcp2 gtlsserver', () => {
     assert.equal(s.keyUpdated, true);
   });
 
-  it('session resumption with a ticket from an earlier connection', T, async () => {
+  it('session resumption with a ticket from an earlier connection, then 0-RTT requests', T, async () => {
     const sessionFile = join(work, 'session.bin');
     const first = await get(ports.plain, ['f1k'], { sessionFile });
     assert.equal(first.resumed, false);
     assert.ok(existsSync(sessionFile), 'gtlsserver sent a session ticket');
     const second = await get(ports.plain, ['f2m'], { sessionFile });
     assert.equal(second.resumed, true);
+    assert.equal(second.earlyData.sentBytes, 0, 'no 0-RTT unless asked');
+    // RFC 9001 section 4.6: the requests go in 0-RTT packets and gtlsserver takes them.
+    const third = await get(ports.plain, ['f1k', 'f3m'], { sessionFile, earlyData: true });
+    assert.equal(third.resumed, true);
+    assert.ok(third.earlyData.sentBytes > 0, 'requests sent in 0-RTT');
+    assert.equal(third.earlyData.accepted, true);
   });
 
   it("10% loss on both of gtlsserver's directions (--tx-loss / --rx-loss): files byte-exact", T, async () => {
@@ -160,15 +166,17 @@ describe('interop: ngtcp2 gtlsclient -> pullwire HTTP/3 server', () => {
   let plain: QuicServer;
   let retry: QuicServer;
   const resumedSeen: boolean[] = [];
+  const earlySeen: number[] = [];
 
   before(async () => {
     const ticketKey = new Uint8Array(32).fill(7);
     const files = fileHandler(htdocs);
-    const common = { host: '127.0.0.1', port: 0, cert: cert(), key: key(), engine: { tickets: { key: ticketKey, count: 2 } } };
+    const common = { host: '127.0.0.1', port: 0, cert: cert(), key: key(), tickets: { key: ticketKey, count: 2 }, earlyData: true };
     plain = await serveHttp3({
       ...common,
       handler: (req) => {
         resumedSeen.push(req.connection.engine.isResumed);
+        earlySeen.push(req.connection.stats.zeroRttBytesAccepted);
         return files(req);
       },
     });
@@ -221,14 +229,17 @@ describe('interop: ngtcp2 gtlsclient -> pullwire HTTP/3 server', () => {
     await fetch(retry, ['f1k', 'f2m']);
   });
 
-  it('resumption (gtlsclient --session-file / --tp-file)', T, async () => {
+  it('resumption and 0-RTT (gtlsclient --session-file / --tp-file)', T, async () => {
     const session = join(work, 'gc-session.pem');
     const tp = join(work, 'gc-tp.pem');
     resumedSeen.length = 0;
+    earlySeen.length = 0;
     await fetch(plain, ['f1k'], [`--session-file=${session}`, `--tp-file=${tp}`]);
     assert.ok(existsSync(session), 'gtlsclient saved our ticket');
     await fetch(plain, ['f2m'], [`--session-file=${session}`, `--tp-file=${tp}`]);
     assert.deepEqual(resumedSeen, [false, true]);
+    assert.equal(earlySeen[0], 0);
+    assert.ok(earlySeen[1]! > 0, 'the request came in 0-RTT packets we accepted');
   });
 
   it('key update initiated by gtlsclient (--key-update)', T, async () => {

@@ -57,7 +57,7 @@ export class Http3Client {
   static async connect(options: Http3ClientOptions): Promise<Http3Client> {
     const { protocol = 'h3', http3, ...rest } = options;
     const quic = await connect({ ...rest, alpn: protocol, rawStreams: true });
-    const session = new Session(quic, http3 ?? {});
+    const session = new Session(quic, { protocol, ...(http3 === undefined ? {} : { http3 }) });
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     return new Http3Client(session, `${options.serverName ?? host}:${options.port}`);
   }

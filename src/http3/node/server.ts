@@ -48,8 +48,10 @@ export async function serveHttp3(options: Http3ServerOptions): Promise<QuicServe
   const { protocols = PROTOCOLS, http3, handler, onError = () => {}, ...rest } = options;
   const server = await listen({ ...rest, alpn: protocols, rawStreams: true });
   server.on('connection', (conn) => {
-    const session = new Session(conn, http3 ?? {});
-    session.onRequest = (id, fields) => void exchange(session, id, fields, handler).catch(onError);
+    new Session(conn, {
+      ...(http3 === undefined ? {} : { http3 }),
+      onRequest: (session, id, fields) => void exchange(session, id, fields, handler).catch(onError),
+    });
   });
   return server;
 }

@@ -49,6 +49,14 @@ export interface StreamSink {
 
 const EMPTY = new Uint8Array(0);
 
+export interface SessionOptions {
+  readonly http3?: Http3Options;
+  /** The connection's ALPN (default `quic.alpn`); a client in 0-RTT passes the one it offered (not negotiated yet). */
+  readonly protocol?: Protocol;
+  /** Server: called for each new request (h3 headers; hq: the request line's path as ':path'). */
+  readonly onRequest?: (session: Session, streamId: number, headers: readonly HeaderField[]) => void;
+}
+
 /** One QUIC connection running HTTP/3 or hq-interop. */
 export class Session {
   readonly protocol: Protocol;
@@ -56,20 +64,23 @@ export class Session {
   private readonly hq: HqConnection | null;
   private readonly sinks = new Map<number, StreamSink>();
   /** Server: called for each new request (h3 headers, hq request line). */
-  onRequest: ((streamId: number, headers: readonly HeaderField[]) => void) | null = null;
+  private readonly onRequest: ((session: Session, streamId: number, headers: readonly HeaderField[]) => void) | null;
   private streamWaiters: (() => void)[] = [];
   private closedReason: CloseReason | null = null;
 
   constructor(
     readonly quic: QuicConnection,
-    options: Http3Options = {},
+    options: SessionOptions = {},
   ) {
-    const alpn = quic.alpn;
+    const alpn = options.protocol ?? quic.alpn;
     if (alpn !== 'h3' && alpn !== 'hq-interop') throw new UsageError(`the connection speaks ${alpn}, not h3 or hq-interop`);
     this.protocol = alpn;
+    this.onRequest = options.onRequest ?? null;
     const engine = quic.engine;
-    this.h3 = alpn === 'h3' ? new Http3Connection(engine, options) : null;
+    this.h3 = alpn === 'h3' ? new Http3Connection(engine, options.http3 ?? {}) : null;
     this.hq = alpn === 'hq-interop' ? new HqConnection(engine) : null;
+    // Attaching replays the events queued since the handshake: with 0-RTT they include whole requests,
+    // so `onRequest` must be in place before this line.
     quic.attach((e) => this.onQuicEvent(e));
   }
 
@@ -210,7 +221,7 @@ export class Session {
   private onHttp3Event(e: Http3Event): void {
     switch (e.type) {
       case 'headers':
-        if (this.quic.role === 'server' && !this.sinks.has(e.streamId)) this.onRequest?.(e.streamId, e.headers);
+        if (this.quic.role === 'server' && !this.sinks.has(e.streamId)) this.onRequest?.(this, e.streamId, e.headers);
         else this.sinks.get(e.streamId)?.onHeaders?.(e.headers);
         return;
       case 'informational':
@@ -262,7 +273,7 @@ export class Session {
   private onHqEvent(e: HqEvent): void {
     switch (e.type) {
       case 'request':
-        this.onRequest?.(e.streamId, [
+        this.onRequest?.(this, e.streamId, [
           { name: ':method', value: 'GET' },
           { name: ':path', value: e.path },
         ]);

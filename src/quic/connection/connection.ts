@@ -506,6 +506,11 @@ export class Connection {
     return this.resumed;
   }
 
+  /** True while the client sends application data in 0-RTT packets (a resumed session with early data, before the handshake completes). */
+  get isSendingEarlyData(): boolean {
+    return this.keys.sendsZeroRtt;
+  }
+
   get isHandshakeConfirmed(): boolean {
     return this.handshakeConfirmed;
   }

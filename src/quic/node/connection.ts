@@ -7,8 +7,8 @@
  * drive loop.
  */
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { UsageError } from '../../combinators/errors.js';
+import { clock } from './clock.js';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { CloseReason, ConnectionEvent, SocketAddress } from '../connection/events.js';
 import type { TransportParameters } from '../transport-params.js';
@@ -98,9 +98,10 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   readonly closed: Promise<CloseReason>;
   /** Resolves once the connection is gone (after the closing or draining period). */
   readonly done: Promise<void>;
-  /** When the connection object was created and when its handshake completed (performance.now() ms). */
+  /** When the connection object was created and when its handshake completed (the adapter's clock: epoch ms, see clock.ts). */
   readonly startedAt: number;
   handshakeCompletedAt: number | null = null;
+  private earlyDataAcceptedValue = false;
 
   /** @internal Made by {@link QuicSocket}. */
   constructor(driver: ConnectionDriver, engine: Connection, role: 'client' | 'server', streamOptions: StreamBufferOptions, now: number) {
@@ -126,6 +127,19 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   /** The negotiated ALPN protocol ('' before the handshake). */
   get alpn(): string {
     return this.engine.alpn ?? '';
+  }
+
+  /**
+   * Resolves when the handshake completes; rejects if the connection ends first. Already resolved
+   * when `connect()` returns, unless the connection started in 0-RTT (`earlyData`).
+   */
+  get handshake(): Promise<void> {
+    return this.established();
+  }
+
+  /** True when the server accepted our 0-RTT data (known once `handshake` resolved). */
+  get earlyDataAccepted(): boolean {
+    return this.earlyDataAcceptedValue;
   }
 
   /** The peer's address. */
@@ -255,7 +269,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   /** Starts a key update (RFC 9001 section 6); false when one cannot start now. */
   updateKeys(): boolean {
     this.checkOpen();
-    const ok = this.engine.updateKeys(performance.now());
+    const ok = this.engine.updateKeys(clock());
     this.driver.kick();
     return ok;
   }
@@ -366,6 +380,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   private handleWrappedEvent(event: ConnectionEvent, now: number): boolean {
     switch (event.type) {
       case 'handshake-completed':
+        this.earlyDataAcceptedValue = event.earlyDataAccepted;
         this.handshakeState = 'done';
         this.handshakeCompletedAt = now;
         this.handshakeWaiter?.resolve();

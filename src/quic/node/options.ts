@@ -7,6 +7,7 @@ import type { CryptoProvider, Signer } from '../crypto/provider.js';
 import type { CommonConnectionOptions } from '../connection/options.js';
 import type { EndpointClientOptions, EndpointServerOptions } from '../endpoint/endpoint.js';
 import type { CertificateVerifier } from '../tls/client.js';
+import type { TicketOptions } from '../tls/tickets.js';
 import type { KeylogOption } from './keylog.js';
 import type { QuicSocket } from './socket.js';
 import type { StreamBufferOptions } from './streams.js';
@@ -75,6 +76,16 @@ export interface ServerOptions extends TransportOptions, StreamBufferOptions, De
   readonly passphrase?: string;
   /** ALPN protocol ids accepted, in preference order (RFC 9001 section 8.1: required). */
   readonly alpn: string | readonly string[];
+  /**
+   * Issue session tickets and accept them for resumption: `key` is 32 secret bytes shared by every
+   * server that should accept the tickets (see src/quic/tls/tickets.ts). Default: no tickets.
+   */
+  readonly tickets?: TicketOptions;
+  /**
+   * Accept 0-RTT data from resuming clients (needs `tickets`), or decide per connection. 0-RTT data
+   * can be replayed: accept it only for idempotent requests, or use a SingleUseTicketCache.
+   */
+  readonly earlyData?: EndpointServerOptions['earlyData'];
   /** Answer every new client with Retry first to validate its address (RFC 9000 section 8.1.2; default false). */
   readonly validateAddress?: boolean;
   /** Most connections at once on the socket (default 10 000); new clients beyond it are dropped. */
@@ -106,6 +117,18 @@ export interface ClientOptions extends TransportOptions, StreamBufferOptions, De
   readonly verifyCertificate?: CertificateVerifier;
   /** A NEW_TOKEN token of an earlier connection to this server (RFC 9000 section 8.1.3). */
   readonly token?: Uint8Array;
+  /**
+   * Resume a session: a ticket from an earlier connection's 'session-ticket' event (keep it like a
+   * password: it holds the resumption secret). An expired or foreign ticket is ignored (full handshake).
+   */
+  readonly session?: Uint8Array;
+  /**
+   * With `session`: send 0-RTT data when the ticket allows it. `connect()` then resolves at once and
+   * streams can be written before the handshake completes; `conn.handshake` resolves when it does and
+   * `conn.earlyDataAccepted` says whether the server took the early data (if not, the engine resends it
+   * in 1-RTT). 0-RTT data can be replayed by an attacker: send only idempotent requests in it.
+   */
+  readonly earlyData?: boolean;
   /** Give up the handshake after this many ms (default 10 000). */
   readonly handshakeTimeout?: number;
   /** Cancels the handshake. */

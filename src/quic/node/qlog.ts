@@ -7,13 +7,12 @@
  * event of the engine's qlog sink (`transport:packet_sent`, ...). Tools:
  * qvis (https://qvis.quictools.info) loads `.sqlog` files.
  *
- * Event times are the engine's clock (`performance.now()` in the adapter),
- * so the header's `reference_time` is `performance.timeOrigin` (epoch ms)
- * with `time_format: "relative"`.
+ * Event times are the engine's clock (epoch ms in the adapter, see
+ * clock.ts), so the header's `reference_time` is 0 (the epoch) with
+ * `time_format: "relative"`.
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { QlogEvent } from '../connection/trace.js';
 
 const RS = '\x1e';
@@ -86,7 +85,7 @@ export class QlogWriter {
           group_id: info.odcid,
           protocol_type: ['QUIC'],
           time_format: 'relative',
-          reference_time: performance.timeOrigin,
+          reference_time: 0,
         },
       },
     };

@@ -32,7 +32,6 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { rootCertificates } from 'node:tls';
 import { UsageError } from '../../combinators/errors.js';
 import type { Connection } from '../connection/connection.js';
@@ -49,6 +48,7 @@ import {
 } from '../endpoint/endpoint.js';
 import type { CertificateVerifier } from '../tls/client.js';
 import { nodeCertificateVerifier } from '../tls/node.js';
+import { clock } from './clock.js';
 import { QuicConnection, type ConnectionCloseOptions, type ConnectionDriver } from './connection.js';
 import { QuicError } from './errors.js';
 import { keylogSink } from './keylog.js';
@@ -340,6 +340,8 @@ export class QuicSocket extends EventEmitter<QuicSocketEvents> implements Connec
       alpn: alpnList(options.alpn),
       certificateChain,
       signer,
+      ...(options.tickets === undefined ? {} : { tickets: options.tickets }),
+      ...(options.earlyData === undefined ? {} : { earlyData: options.earlyData }),
       ...(keylog === undefined ? {} : { keylog }),
       ...options.engine,
     };
@@ -356,7 +358,9 @@ export class QuicSocket extends EventEmitter<QuicSocketEvents> implements Connec
   }
 
   /**
-   * Opens a client connection; resolves once the handshake is complete.
+   * Opens a client connection; resolves once the handshake is complete, or at
+   * once when it can send 0-RTT (`session` + `earlyData`: see
+   * `QuicConnection.handshake`).
    * Rejects with `ERR_QUIC_HANDSHAKE_FAILED` (see `closeReason`: e.g. a TLS
    * alert for a certificate that does not verify), `ERR_QUIC_HANDSHAKE_TIMEOUT`,
    * `ERR_QUIC_ABORTED` or `ERR_QUIC_SOCKET`.
@@ -377,16 +381,20 @@ export class QuicSocket extends EventEmitter<QuicSocketEvents> implements Connec
       serverName: options.serverName ?? options.host,
       ...verification,
       ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.session === undefined ? {} : { session: options.session }),
+      ...(options.earlyData === undefined ? {} : { earlyData: options.earlyData }),
       ...(keylog === undefined ? {} : { keylog }),
       ...(qlog === null ? {} : { qlog: qlog.sink }),
       ...options.engine,
     };
-    const now = performance.now();
+    const now = clock();
     const conn = this.endpoint.connect(engineOptions, remote, now);
     qlog?.bind({ role: 'client', odcid: toHex(conn.originalDestinationConnectionId) });
     const wrapper = new QuicConnection(this, conn, 'client', streamBufferOptions(options), now);
     this.entries.set(conn, { wrapper, qlog, server: null });
     this.flushNow();
+    // 0-RTT: the connection takes streams now; `handshake` tells how it ends.
+    if (conn.isSendingEarlyData) return wrapper;
 
     const timeout = options.handshakeTimeout ?? 10_000;
     const signal = options.signal;
@@ -518,7 +526,7 @@ export class QuicSocket extends EventEmitter<QuicSocketEvents> implements Connec
     }
     const ep = this.endpoint;
     const accepted = ep.stats.connectionsAccepted;
-    ep.receive(msg, path, performance.now());
+    ep.receive(msg, path, clock());
     // The connection the endpoint just created got the options (and the qlog sink) read last.
     if (ep.stats.connectionsAccepted !== accepted) this.acceptedSlots.push(this.acceptSlot);
     if (this.immediate === null) this.immediate = setImmediate(this.onImmediate);
@@ -559,7 +567,7 @@ export class QuicSocket extends EventEmitter<QuicSocketEvents> implements Connec
     try {
       const ep = this.endpoint;
       for (;;) {
-        const now = performance.now();
+        const now = clock();
         const r = ep.poll(now);
         if (r.type === 'need-read') {
           this.armTimer(r.deadline, now);
