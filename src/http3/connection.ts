@@ -244,6 +244,9 @@ export class Http3Connection {
       case 'handshake-confirmed':
       case 'datagram':
       case 'session-ticket':
+      case 'path-changed':
+      case 'path-validated':
+      case 'path-failed':
         return;
       default: {
         const never: never = ev;

@@ -167,6 +167,7 @@ describe('interop: ngtcp2 gtlsclient -> pullwire HTTP/3 server', () => {
   let retry: QuicServer;
   const resumedSeen: boolean[] = [];
   const earlySeen: number[] = [];
+  const pathChanges: string[] = [];
 
   before(async () => {
     const ticketKey = new Uint8Array(32).fill(7);
@@ -180,6 +181,7 @@ describe('interop: ngtcp2 gtlsclient -> pullwire HTTP/3 server', () => {
         return files(req);
       },
     });
+    plain.on('connection', (conn) => conn.on('path-changed', (_path, reason) => pathChanges.push(reason)));
     retry = await serveHttp3({ ...common, validateAddress: true, handler: files });
   });
   after(async () => {
@@ -248,5 +250,12 @@ describe('interop: ngtcp2 gtlsclient -> pullwire HTTP/3 server', () => {
 
   it("10% loss on both of gtlsclient's directions: files byte-exact", T, async () => {
     await fetch(plain, ['f2m', 'f3m', 'f5m'], ['--tx-loss=0.1', '--rx-loss=0.1']);
+  });
+
+  it('client migration (gtlsclient --change-local-addr): we follow the client to its new address', T, async () => {
+    pathChanges.length = 0;
+    await fetch(plain, ['f2m', 'f5m'], ['--change-local-addr=50ms']);
+    // RFC 9000 section 9.3: the server moves to the new path (after validating it) and keeps serving.
+    assert.ok(pathChanges.includes('migration'), `our server saw the client migrate (${pathChanges.join()})`);
   });
 });

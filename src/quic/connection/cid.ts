@@ -116,6 +116,21 @@ export class LocalConnectionIds {
   }
 
   /**
+   * Server: issues the connection ID of the preferred_address transport parameter. Section 5.1.1: "The
+   * sequence number of the connection ID supplied in the preferred_address transport parameter is 1";
+   * it reaches the peer in the handshake, not in NEW_CONNECTION_ID. Call before {@link setPeerLimit}.
+   */
+  issuePreferred(): IssuedConnectionId {
+    if (this.zeroLength || this.nextSequence !== 1) throw new RangeError('preferred_address needs a non-zero-length connection ID 1');
+    const cid = this.freshCid();
+    const sequence = this.nextSequence++;
+    const resetToken = this.makeToken(cid);
+    this.entries.set(sequence, { sequence, cid, resetToken, acked: true });
+    this.added.push(cid);
+    return { sequence, cid, resetToken };
+  }
+
+  /**
    * The peer's active_connection_id_limit (section 18.2; 2 when absent):
    * we issue IDs until that many (at most `maxIssued`) are active. Section
    * 5.1.1: "An endpoint MUST NOT provide more connection IDs than the peer's
@@ -423,6 +438,50 @@ export class PeerConnectionIds {
     this.switchTo(next);
     this.retire(old);
     return true;
+  }
+
+  /** The unused active ID {@link rotate} would switch to, without switching (a new path's ID, section 9.5). */
+  peekUnused(exclude: readonly number[] = []): { readonly sequence: number; readonly cid: Uint8Array } | null {
+    let best: PeerEntry | null = null;
+    for (const e of this.entries.values())
+      if (!e.used && !exclude.includes(e.sequence) && (best === null || e.sequence < best.sequence)) best = e;
+    return best === null ? null : { sequence: best.sequence, cid: best.cid };
+  }
+
+  /**
+   * Starts using the active ID `sequence` for a path (section 9.5: a new path gets an ID not used on
+   * another one) without retiring the others; false when it is not active.
+   */
+  markUsed(sequence: number): boolean {
+    const e = this.entries.get(sequence);
+    if (e === undefined) return false;
+    e.used = true;
+    return true;
+  }
+
+  /** Sends to `sequence` from now on and retires the previous ID (it was used on a path we left); false if not active. */
+  rotateTo(sequence: number): boolean {
+    const e = this.entries.get(sequence);
+    if (e === undefined) return false;
+    if (e === this.cur) return true;
+    const old = this.cur.sequence;
+    this.switchTo(e);
+    this.retire(old);
+    return true;
+  }
+
+  /** True while `sequence` is an active ID. */
+  isActive(sequence: number): boolean {
+    return this.entries.has(sequence);
+  }
+
+  /**
+   * Client: the server's preferred_address connection ID, sequence 1 (section 5.1.1), with its stateless
+   * reset token. Ignored if sequence 1 is already known.
+   */
+  addPreferred(cid: Uint8Array, resetToken: Uint8Array): void {
+    if (this.zeroLength || this.entries.has(1) || this.retiredSeqs.has(1)) return;
+    this.entries.set(1, { sequence: 1, cid, resetToken, used: false });
   }
 
   hasPendingFrames(): boolean {

@@ -46,9 +46,9 @@ import { TransportError, transportErrorName } from '../errors.js';
 import type { AckFrame, ConnectionCloseFrame, Frame } from '../frame.js';
 import { PacketOpener, type OpenedPacket, type PacketNumberSpace, type PacketResult, type UnprotectedPacket } from '../packet-io.js';
 import { decodePacketHeader } from '../packet.js';
-import { isSupportedVersion, verifyRetryIntegrity } from '../packet-protection.js';
+import { isSupportedVersion, SUPPORTED_VERSIONS, verifyRetryIntegrity } from '../packet-protection.js';
 import { Recovery } from '../recovery/recovery.js';
-import { decodeAckDelay } from '../recovery/rtt.js';
+import { decodeAckDelay, INITIAL_RTT_MS } from '../recovery/rtt.js';
 import { TimerTable } from '../recovery/timers.js';
 import { StreamManager, type StreamLimits, type StreamManagerOptions } from '../streams/manager.js';
 import type { StreamRead } from '../streams/recv.js';
@@ -58,12 +58,15 @@ import type { HandshakeOutput } from '../tls/handshake.js';
 import { TlsServer, type TlsServerOptions } from '../tls/server.js';
 import { decodeSessionTicket, encodeSessionTicket, sessionAllowsEarlyData } from '../tls/session.js';
 import { decodeTransportParameters, encodeTransportParameters, type Role, type TransportParameters } from '../transport-params.js';
-import { AckTracker } from './ack-tracker.js';
+import { AckTracker, type EcnMark } from './ack-tracker.js';
+import { EcnValidator, type EcnState } from './ecn.js';
+import { acceptsServerVersion, checkServerVersionInformation, chooseVersion } from './version-negotiation.js';
 import { LocalConnectionIds, PeerConnectionIds } from './cid.js';
 import { CryptoStream } from './crypto-stream.js';
 import { PacketSender, type SentFrame } from './sender.js';
 import { qlogFrame, toHex, keylogLabel, type QlogEvent } from './trace.js';
-import { type CloseReason, type ConnectionEvent, type ConnectionPollResult, type Path } from './events.js';
+import { type CloseReason, type ConnectionEvent, type ConnectionPollResult, type Path, type SocketAddress, samePath } from './events.js';
+import { PathManager, type PathChangeReason, type PathEntry } from './paths.js';
 import {
   decodeRememberedParameters,
   EarlyDataError,
@@ -98,8 +101,8 @@ export type ConnectionState =
   /** Over: poll returns done. */
   | 'closed';
 
-type TimerKind = 'idle' | 'close' | 'loss' | 'ack' | 'pacing' | 'keep-alive' | 'key-discard' | 'early-discard';
-const TIMER_KINDS: readonly TimerKind[] = ['idle', 'close', 'loss', 'ack', 'pacing', 'keep-alive', 'key-discard', 'early-discard'];
+type TimerKind = 'idle' | 'close' | 'loss' | 'ack' | 'pacing' | 'keep-alive' | 'key-discard' | 'early-discard' | 'path';
+const TIMER_KINDS: readonly TimerKind[] = ['idle', 'close', 'loss', 'ack', 'pacing', 'keep-alive', 'key-discard', 'early-discard', 'path'];
 
 /** Frame type codes used in errors. */
 const T_NEW_TOKEN = 0x07;
@@ -203,10 +206,32 @@ export class Connection {
   private eventHead = 0;
   private stateValue: ConnectionState = 'handshake';
   private pathValue: Path;
+  // paths and migration (RFC 9000 section 9; paths.ts)
+  private readonly paths: PathManager;
+  /** The path of the datagram being processed, and whether it carried a non-probing packet with a new largest number. */
+  private rxPath: Path;
+  private rxSwitch = false;
+  /** The last path validated before we moved to one not validated yet (section 9.3.2: revert to it on failure). */
+  private lastValidatedPath: Path | null = null;
+  /** Client: a path being probed before moving to it (`migrate`, preferred_address). */
+  private migration: { readonly entry: PathEntry; readonly reason: PathChangeReason } | null = null;
+  /** The path of the datagram `nextDatagram` returned. */
+  private writePath: Path;
   private readonly localTransportParameters: Partial<TransportParameters>;
   private peerParams: TransportParameters | null = null;
   private alpnValue: string | null = null;
   private version: number;
+  /** The version we started with (RFC 9368: compatible negotiation may move us to another). */
+  private readonly originalVersion: number;
+  /** Client: versions listed in our version_information; server: versions we accept, preferred first. */
+  private versionList: readonly number[] = [];
+
+  // ECN (ecn.ts; RFC 9000 section 13.4)
+  private readonly ecn: EcnValidator;
+  /** The codepoint of the datagram being processed (counted per packet by the ACK tracker). */
+  private rxEcn: EcnMark = 'not-ect';
+  /** The codepoint of the datagram `nextDatagram` returned. */
+  private txEcn: EcnMark = 'not-ect';
 
   // handshake progress
   private handshakeComplete = false;
@@ -293,8 +318,13 @@ export class Connection {
     this.config = config;
     const c = config;
     this.version = c.version;
+    this.originalVersion = c.version;
+    this.ecn = new EcnValidator(options.ecn ?? true);
     if (!isSupportedVersion(this.version)) throw new UsageError(`QUIC version 0x${this.version.toString(16)} is not supported`);
     this.pathValue = path;
+    this.rxPath = path;
+    this.writePath = path;
+    this.paths = new PathManager({ random: (n) => this.provider.random(n) });
     this.now = now;
     this.lastActivity = now;
     this.lastAckElicitingSent = now;
@@ -337,10 +367,14 @@ export class Connection {
     this.crypto = { initial: crypto(), handshake: crypto(), application: crypto() };
     // The stream manager may be replaced (rejected 0-RTT): the sender reads the current one.
     const currentStreams = (): StreamManager => this.streams;
+    // Compatible version negotiation (RFC 9368) may change the version of the packets we send.
+    const currentVersion = (): number => this.version;
     this.sender = new PacketSender(
       {
         role,
-        version: this.version,
+        get version(): number {
+          return currentVersion();
+        },
         keys: this.keys,
         recovery: this.recovery,
         get streams(): StreamManager {
@@ -396,6 +430,8 @@ export class Connection {
         if (!(e instanceof EarlyDataError)) throw e;
       }
     }
+    // RFC 9368 section 5: our Chosen Version and the versions we would accept, ours first.
+    const offered = [c.version, ...(options.compatibleVersions ?? []).filter((v) => v !== c.version)];
     const conn = new Connection(
       'client',
       options,
@@ -420,11 +456,12 @@ export class Connection {
         };
         return new TlsClient(tlsOptions);
       },
-      {},
+      { versionInformation: { chosenVersion: c.version, availableVersions: offered } },
       true,
       options.token ?? new Uint8Array(0),
       undefined,
     );
+    conn.versionList = offered;
     if (remembered !== null && session !== undefined)
       conn.zeroRtt = { remembered, alpn: session.alpn, journal: null, replay: null, heldLimits: null };
     conn.startClient();
@@ -444,9 +481,12 @@ export class Connection {
     const extra: Partial<TransportParameters> = {
       originalDestinationConnectionId: originalDcid,
       statelessResetToken: resetToken,
+      ...(options.disableActiveMigration === true ? { disableActiveMigration: true } : {}),
       ...(options.retry === undefined ? {} : { retrySourceConnectionId: options.retry.retrySourceConnectionId }),
     };
-    return new Connection(
+    // The TLS server asks for our transport parameters once it has the client's (see negotiateVersion).
+    let created: Connection | null = null;
+    const conn = new Connection(
       'server',
       serverOptions,
       c,
@@ -458,7 +498,7 @@ export class Connection {
         const tlsOptions: TlsServerOptions = {
           provider: options.provider,
           alpn: options.alpn,
-          transportParameters: tp,
+          transportParameters: (client) => (created === null ? tp : created.negotiateVersion(client)),
           certificateChain: options.certificateChain,
           signer: options.signer,
           ...(options.cipherSuites === undefined ? {} : { cipherSuites: options.cipherSuites }),
@@ -473,6 +513,32 @@ export class Connection {
       new Uint8Array(0),
       options.resetTokenFor,
     );
+    conn.versionList = (options.versions ?? SUPPORTED_VERSIONS).filter((v) => isSupportedVersion(v));
+    created = conn;
+    return conn;
+  }
+
+  /**
+   * Server: the client's transport parameters arrived in its ClientHello; before our first flight, pick
+   * the version (RFC 9368 section 2.3: the first flight is already in the negotiated version, with Initial
+   * keys from the client's original Destination Connection ID, RFC 9369 section 3.3.1) and return our
+   * transport parameters with version_information saying so (section 5).
+   */
+  private negotiateVersion(clientBytes: Uint8Array): Uint8Array {
+    const client = decodeTransportParameters(clientBytes, 'client');
+    const chosen = chooseVersion(client.versionInformation, this.originalVersion, this.versionList);
+    if (chosen !== this.version) {
+      this.version = chosen;
+      this.keys.installInitial(this.originalDcid, chosen);
+    }
+    const available = this.versionList.includes(chosen) ? this.versionList : [chosen, ...this.versionList];
+    const w = new Writer();
+    encodeTransportParameters(
+      w,
+      { ...this.localTransportParameters, versionInformation: { chosenVersion: chosen, availableVersions: available } },
+      'server',
+    );
+    return w.toBytes();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -513,6 +579,16 @@ export class Connection {
 
   get isHandshakeConfirmed(): boolean {
     return this.handshakeConfirmed;
+  }
+
+  /** The QUIC version in use (it may change during the handshake: compatible version negotiation, RFC 9368). */
+  get negotiatedVersion(): number {
+    return this.version;
+  }
+
+  /** ECN validation of the current path (RFC 9000 section 13.4.2; see ecn.ts). */
+  get ecnState(): EcnState {
+    return this.ecn.state;
   }
 
   /** Our connection IDs the peer may use (an endpoint routes datagrams by them). */
@@ -572,14 +648,17 @@ export class Connection {
    * throws because of the datagram's contents: a peer's protocol error closes
    * the connection (see the `closed` event).
    */
-  receive(datagram: Uint8Array, path: Path, now: number): void {
+  receive(datagram: Uint8Array, path: Path, now: number, ecn: EcnMark = 'not-ect'): void {
     const st = this.stateValue;
+    this.rxEcn = ecn;
     if (st === 'closed' || st === 'draining') return;
     if (now > this.now) this.now = now;
     this.quiet = false;
     this.stats.datagramsReceived++;
     this.stats.bytesReceived += datagram.length;
-    this.sender.onDatagramReceived(datagram.length);
+    const onPath = samePath(path, this.pathValue);
+    if (onPath) this.sender.onDatagramReceived(datagram.length);
+    else if (st === 'established') this.paths.onReceived(this.pathEntry(path), datagram.length, now);
     if (st === 'closing') {
       // RFC 9000 section 10.2.1: answer packets with CONNECTION_CLOSE, with a limit on the rate.
       this.packetsSinceClose++;
@@ -589,10 +668,11 @@ export class Connection {
       }
       return;
     }
-    // One path per connection until migration (RFC 9000 section 9) is implemented: datagrams from
-    // another address are processed, replies keep going to the connection's path.
-    void path;
+    this.rxPath = path;
+    this.rxSwitch = false;
     let results: PacketResult[];
+    const versionBefore = this.version;
+    if (this.role === 'client' && !this.receivedFromPeer) this.followServerVersion(datagram);
     const keysAtOpen = this.keys.openKeys();
     try {
       results = this.opener.open(datagram, keysAtOpen);
@@ -633,9 +713,34 @@ export class Connection {
         }
       }
     }
+    // A forged packet of another version must not move us: go back unless something opened with it.
+    if (!opened && this.version !== versionBefore && !this.receivedFromPeer) this.setVersion(versionBefore);
     // RFC 9000 section 10.3.1: a datagram that opens nothing may be a stateless reset.
     if (!opened) this.receiveStatelessReset(datagram, now);
+    if (!onPath && this.rxSwitch) this.onPeerAddressChange(path, now);
     this.sender.updateAmplification(now);
+  }
+
+  /**
+   * Client, before anything from the server was processed: a long header packet in another version we
+   * offered means the server chose it (RFC 9368 section 2.4): from now on we use it, with Initial keys
+   * derived again for it (RFC 9369 section 3.3.1).
+   */
+  private followServerVersion(datagram: Uint8Array): void {
+    let version: number;
+    try {
+      const h = decodePacketHeader(datagram, 0, { shortDcidLength: 0 });
+      if (h.kind !== 'initial' && h.kind !== 'handshake') return;
+      version = h.version;
+    } catch {
+      return;
+    }
+    if (acceptsServerVersion(version, this.version, this.versionList)) this.setVersion(version);
+  }
+
+  private setVersion(version: number): void {
+    this.version = version;
+    this.keys.installInitial(this.retryScid ?? this.originalDcid, version);
   }
 
   /** Opens one packet of a datagram again with the current keys (see `receive`); null if that fails unexpectedly. */
@@ -717,9 +822,12 @@ export class Connection {
         raw: { length: p.size },
         frames: p.frames.map(qlogFrame),
       });
+    // RFC 9000 section 9.3: a non-probing packet with the largest packet number so far moves us to its path.
+    if (h.kind === '1rtt' && p.pn > (tracker.largestReceived ?? -1) && p.frames.some((f) => !PROBING_FRAMES.has(f.type)))
+      this.rxSwitch = true;
     for (const frame of p.frames) this.handleFrame(frame, p, now);
     if (this.stateValue === 'closed') return true;
-    tracker.onPacketReceived(p.pn, p.ackEliciting, now);
+    tracker.onPacketReceived(p.pn, p.ackEliciting, now, this.rxEcn);
     // RFC 9000 section 10.1: the idle timer restarts on a packet processed.
     this.lastActivity = now;
     this.ackElicitingSinceReceive = false;
@@ -768,10 +876,11 @@ export class Connection {
         this.localCids.handleRetireConnectionId(frame, p.header.dcid);
         return;
       case 'path-challenge':
-        this.sender.queuePathResponse(frame.data);
+        // RFC 9000 section 8.2.2: the PATH_RESPONSE goes on the path the challenge came from.
+        this.paths.onChallenge(this.pathEntry(this.rxPath), frame.data);
         return;
       case 'path-response':
-        // We send no PATH_CHALLENGE yet (migration is not implemented): an unsolicited response is ignored.
+        this.onPathResponse(frame.data, now);
         return;
       case 'connection-close':
         this.handleConnectionCloseFrame(frame, now);
@@ -806,6 +915,8 @@ export class Connection {
   private handleAckFrame(space: PacketNumberSpace, frame: AckFrame, now: number): void {
     const exponent = this.peerParams?.ackDelayExponent ?? 3;
     const out = this.recovery.onAckReceived(space, frame, decodeAckDelay(frame.ackDelay, exponent), now);
+    this.ecn.onAck(space, frame, out.acked);
+    if (out.lost.length > 0) this.ecn.onLost(space, out.lost);
     let oneRttAcked = false;
     for (const p of out.acked) {
       this.sender.onPacketAcked(space, p);
@@ -961,6 +1072,8 @@ export class Connection {
       if (this.retryScid === null ? tp.retrySourceConnectionId !== null : !equalBytes(tp.retrySourceConnectionId ?? EMPTY, this.retryScid))
         mismatch('retry_source_connection_id');
       if (tp.statelessResetToken !== null) this.peerCids.setInitialResetToken(tp.statelessResetToken);
+      // RFC 9368 section 4: downgrade protection.
+      checkServerVersionInformation(tp.versionInformation, this.version, this.originalVersion);
     } else if (tp.initialSourceConnectionId === null || !equalBytes(tp.initialSourceConnectionId, this.peerCids.current.cid)) {
       mismatch('initial_source_connection_id');
     }
@@ -1310,6 +1423,155 @@ export class Connection {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // paths and migration (RFC 9000 section 9; the state lives in paths.ts)
+
+  /** Path validation counters: PATH_CHALLENGE / PATH_RESPONSE sent and received, paths validated and failed. */
+  get pathStats(): Readonly<PathManager['stats']> {
+    return this.paths.stats;
+  }
+
+  /**
+   * Client: moves the connection to a new local address (RFC 9000 section 9.2). The driver has bound a
+   * socket at `local` and delivers what arrives there with that path. The new path is probed first with
+   * PATH_CHALLENGE, on a connection ID the server gave us and we have not used (section 9.5); the
+   * connection moves once the PATH_RESPONSE comes back (`path-changed`, reason 'migration'), or reports
+   * `path-failed` and stays. Throws UsageError on a server, before the handshake is confirmed (section 9:
+   * "An endpoint MUST NOT initiate connection migration before the handshake is confirmed"), when the
+   * server sent disable_active_migration (section 18.2), or when the server gave us no spare connection ID.
+   */
+  migrate(local: SocketAddress, now: number): void {
+    this.checkOpen();
+    if (now > this.now) this.now = now;
+    if (this.role !== 'client') throw new UsageError('only a client migrates (RFC 9000 section 9)');
+    if (!this.handshakeConfirmed) throw new UsageError('cannot migrate before the handshake is confirmed (RFC 9000 section 9)');
+    if (this.peerParams?.disableActiveMigration === true)
+      throw new UsageError('the peer sent disable_active_migration: it does not allow active migration (RFC 9000 section 18.2)');
+    const path: Path = { local, remote: this.pathValue.remote };
+    if (samePath(path, this.pathValue)) return;
+    this.probeNewPath(path, 'migration', null, now);
+  }
+
+  /** Client: starts validating `path` with a fresh connection ID (or `dcid`), to move there once validated. */
+  private probeNewPath(path: Path, reason: PathChangeReason, dcid: { sequence: number; cid: Uint8Array } | null, now: number): void {
+    const fresh = dcid ?? this.peerCids.peekUnused([this.peerCids.current.sequence]);
+    if (fresh === null && !this.peerCids.zeroLength)
+      throw new UsageError('the peer has not provided a spare connection ID for a new path (RFC 9000 section 9.5)');
+    const entry = this.pathEntry(path);
+    if (fresh !== null) {
+      entry.dcid = fresh;
+      this.peerCids.markUsed(fresh.sequence);
+    }
+    // The client's own address is new: the server's budget does not apply to what we send.
+    entry.received = Infinity;
+    this.paths.startValidation(entry, now, this.validationTimeout());
+    this.migration = { entry, reason };
+  }
+
+  /** The entry of `path` in the path table (created if new). */
+  private pathEntry(path: Path): PathEntry {
+    return this.paths.entry(path, this.now, (e) => samePath(e.path, this.pathValue) || e === this.migration?.entry);
+  }
+
+  /** Bytes we may send on the path now (section 8.1; the current path's budget is the sender's). */
+  private pathBudget(e: PathEntry): number {
+    return samePath(e.path, this.pathValue) ? this.sender.amplificationBudget : this.paths.budget(e);
+  }
+
+  /**
+   * RFC 9000 section 8.2.4: validation is abandoned after "three times the larger of the current PTO or
+   * the PTO for the new path (using kInitialRtt, as defined in [QUIC-RECOVERY])".
+   */
+  private validationTimeout(): number {
+    const initialPto = 3 * INITIAL_RTT_MS + (this.peerParams?.maxAckDelay ?? 25);
+    return 3 * Math.max(this.recovery.loss.ptoPeriod(), initialPto);
+  }
+
+  /** A PATH_CHALLENGE / PATH_RESPONSE datagram due now, on the path it belongs to (sets `writePath`). */
+  private nextPathProbe(now: number): Uint8Array | null {
+    if (!this.handshakeComplete) return null;
+    const probe = this.paths.nextProbe(now, this.recovery.loss.ptoPeriod(), (e) => this.pathBudget(e));
+    if (probe === null) return null;
+    const e = probe.entry;
+    const onPath = samePath(e.path, this.pathValue);
+    // Section 9.5: a path other than the current one gets its own connection ID when the peer gave us one.
+    if (!onPath && (e.dcid === null || !this.peerCids.isActive(e.dcid.sequence))) {
+      const fresh = this.peerCids.peekUnused([this.peerCids.current.sequence]);
+      if (fresh !== null) this.peerCids.markUsed(fresh.sequence);
+      e.dcid = fresh;
+    }
+    const dcid = onPath || e.dcid === null ? this.peerCids.current.cid : e.dcid.cid;
+    const datagram = this.sender.buildPathProbe(dcid, probe.frames, probe.padTo, onPath, now);
+    if (datagram === null) return null;
+    if (!onPath && !e.validated) e.sent += datagram.length;
+    this.writePath = e.path;
+    return datagram;
+  }
+
+  private onPathResponse(data: Uint8Array, now: number): void {
+    const e = this.paths.onResponse(data);
+    if (e === null) return; // Section 8.2.3: a response to no outstanding challenge is ignored.
+    this.emit({ type: 'path-validated', path: e.path });
+    if (samePath(e.path, this.pathValue)) {
+      this.sender.setAddressValidated(now);
+      return;
+    }
+    const m = this.migration;
+    if (m !== null && m.entry === e) {
+      this.migration = null;
+      this.switchPath(e, m.reason, now);
+    }
+  }
+
+  /**
+   * Server: a non-probing packet with a new largest packet number came from another address (RFC 9000
+   * section 9.3): the peer moved (or a NAT rebound it). Move to that path and validate it unless it is.
+   */
+  private onPeerAddressChange(path: Path, now: number): void {
+    if (this.role !== 'server' || !this.handshakeConfirmed || this.stateValue !== 'established') return;
+    const e = this.pathEntry(path);
+    this.switchPath(e, e.peerProbed ? 'migration' : 'rebinding', now);
+  }
+
+  /** Makes `e` the current path (section 9.3 / 9.4) and starts validating it if needed. */
+  private switchPath(e: PathEntry, reason: PathChangeReason, now: number): void {
+    const old = this.pathValue;
+    // Section 8.2.4: the timeout uses the larger of the current PTO and the new path's: take it before the reset.
+    const timeout = this.validationTimeout();
+    if (this.sender.addressValidated) this.lastValidatedPath = old;
+    // Section 9.5: never the same connection ID on two paths; the old one is retired (section 5.1.2).
+    if (e.dcid !== null && this.peerCids.isActive(e.dcid.sequence)) this.peerCids.rotateTo(e.dcid.sequence);
+    else if (!this.peerCids.zeroLength && this.peerCids.rotate()) e.dcid = this.peerCids.current;
+    else e.dcid = this.peerCids.current;
+    this.pathValue = e.path;
+    // RFC 9000 section 13.4.2: ECN is validated per path.
+    this.ecn.reset();
+    // Section 9.4: RTT and congestion start over on a new path "unless the only change in the peer's
+    // address is its port number" (and likewise for our own address when we moved).
+    if (e.path.remote.address !== old.remote.address || e.path.local.address !== old.local.address) this.recovery.resetForNewPath(now);
+    if (e.validated) this.sender.setAddressValidated(now);
+    else {
+      this.sender.startPathValidation(e.received, now);
+      if (e.nextChallengeAt === null) this.paths.startValidation(e, now, timeout);
+    }
+    this.emit({ type: 'path-changed', path: e.path, reason });
+  }
+
+  /** Abandoned validations (section 8.2.4): a probed path is given up, a current one reverts (section 9.3.2). */
+  private onPathTimers(now: number): void {
+    for (const e of this.paths.takeFailed(now)) {
+      this.emit({ type: 'path-failed', path: e.path });
+      if (this.migration?.entry === e) this.migration = null;
+      if (!samePath(e.path, this.pathValue)) continue;
+      const back = this.lastValidatedPath;
+      if (back === null) continue;
+      this.lastValidatedPath = null;
+      const entry = this.pathEntry(back);
+      this.paths.markValidated(entry);
+      this.switchPath(entry, 'revert', now);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // closing
 
   private closeWithError(e: TransportError, now: number): void {
@@ -1390,7 +1652,7 @@ export class Connection {
       else this.failInternal(e, now);
       return this.poll(now);
     }
-    if (datagram !== null) return { type: 'need-write', datagram, path: this.pathValue };
+    if (datagram !== null) return { type: 'need-write', datagram, path: this.writePath, ecn: this.txEcn };
     const deadline = this.nextDeadline(now);
     this.quiet = true;
     this.quietDeadline = deadline;
@@ -1427,8 +1689,10 @@ export class Connection {
     if (lossDeadline !== null && now >= lossDeadline) {
       const out = this.recovery.onTimeout(now);
       if (out !== null) {
-        if (out.type === 'loss') this.sender.onPacketsLost(out.space, out.lost);
-        else this.sender.refillProbes();
+        if (out.type === 'loss') {
+          this.sender.onPacketsLost(out.space, out.lost);
+          this.ecn.onLost(out.space, out.lost);
+        } else this.sender.refillProbes();
         this.drainStreamEvents();
       }
     }
@@ -1439,6 +1703,7 @@ export class Connection {
       this.keys.dropPreviousReadKeys();
       this.timers.stop('key-discard');
     }
+    this.onPathTimers(now);
     const earlyDiscard = this.timers.get('early-discard');
     if (earlyDiscard !== null && now >= earlyDiscard) {
       this.keys.discard('early');
@@ -1452,6 +1717,10 @@ export class Connection {
     t.set('loss', this.recovery.deadline);
     t.set('ack', this.sender.ackDeadline());
     t.set('pacing', this.sender.pacingDeadline(now));
+    t.set(
+      'path',
+      this.paths.deadline(now, (e) => this.pathBudget(e)),
+    );
     const keepAlive = this.config.keepAlive;
     t.set('keep-alive', keepAlive !== null && this.handshakeComplete ? this.lastAckElicitingSent + keepAlive : null);
     return t.nextDeadline();
@@ -1463,7 +1732,9 @@ export class Connection {
   private nextDatagram(now: number): Uint8Array | null {
     const st = this.stateValue;
     if (st === 'draining' || st === 'closed') return null;
-    if (st !== 'closing') return this.sender.buildDatagram(now);
+    this.writePath = this.pathValue;
+    this.txEcn = 'not-ect';
+    if (st !== 'closing') return this.nextPathProbe(now) ?? this.buildMarked(now);
     if (this.closeSendPending) {
       this.closeSendPending = false;
       this.closeSpaces = this.sender.writableSpaces();
@@ -1478,6 +1749,24 @@ export class Connection {
       return datagram;
     }
     return null;
+  }
+
+  /** The sender's next datagram, with the ECN codepoint it goes with (the validator learns which packets were marked). */
+  private buildMarked(now: number): Uint8Array | null {
+    const mark = this.ecn.mark;
+    const pn = this.sender.nextPn;
+    const initial = pn.initial;
+    const handshake = pn.handshake;
+    const application = pn.application;
+    const datagram = this.sender.buildDatagram(now);
+    if (datagram === null) return null;
+    this.txEcn = mark;
+    if (mark !== 'not-ect') {
+      this.ecn.onSent('initial', initial, pn.initial, mark);
+      this.ecn.onSent('handshake', handshake, pn.handshake, mark);
+      this.ecn.onSent('application', application, pn.application, mark);
+    }
+    return datagram;
   }
 
   /** RFC 9000 section 10.1: sending the first ack-eliciting packet since the last receipt restarts the idle timer. */
@@ -1539,6 +1828,8 @@ export class Connection {
 }
 
 const DONE: ConnectionPollResult = Object.freeze({ type: 'done' });
+/** RFC 9000 section 9.1: packets with only these frames are probing packets (they do not move a connection). */
+const PROBING_FRAMES: ReadonlySet<Frame['type']> = new Set(['path-challenge', 'path-response', 'new-connection-id', 'padding']);
 const EMPTY = new Uint8Array(0);
 
 function truncateUtf8(s: string, max: number): Uint8Array {

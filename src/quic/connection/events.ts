@@ -9,6 +9,10 @@
  */
 import type { StreamEvent } from '../streams/manager.js';
 import type { TransportParameters } from '../transport-params.js';
+import type { PathChangeReason } from './paths.js';
+import type { EcnMark } from './ack-tracker.js';
+
+export type { EcnMark };
 
 /** A UDP address as the driver's socket reports it. */
 export interface SocketAddress {
@@ -87,6 +91,18 @@ export type ConnectionEvent =
     }
   /** The handshake is confirmed (RFC 9001 section 4.1.2): the client got HANDSHAKE_DONE, or the server completed. */
   | { readonly type: 'handshake-confirmed' }
+  /**
+   * The connection now sends on `path` (RFC 9000 section 9): `reason` 'rebinding' (the peer's address
+   * changed without probing first, as through a NAT), 'migration' (the peer probed the path first, or
+   * our own `migrate` command completed), 'preferred-address' (the client moved to the server's
+   * preferred_address, section 9.6) or 'revert' (validation of the new path failed: back to the last
+   * validated one, section 9.3.2). Later `need-write` results carry the new path.
+   */
+  | { readonly type: 'path-changed'; readonly path: Path; readonly reason: PathChangeReason }
+  /** A PATH_RESPONSE answered our PATH_CHALLENGE: the peer is reachable on `path` (RFC 9000 section 8.2). */
+  | { readonly type: 'path-validated'; readonly path: Path }
+  /** Validation of `path` was abandoned after three PTOs without a PATH_RESPONSE (RFC 9000 section 8.2.4). */
+  | { readonly type: 'path-failed'; readonly path: Path }
   /** A DATAGRAM frame arrived (RFC 9221). `data` is owned by the receiver. */
   | { readonly type: 'datagram'; readonly data: Uint8Array }
   /**
@@ -113,6 +129,11 @@ export interface NeedWriteDatagram {
   readonly datagram: Uint8Array;
   /** Where it goes (and from which local address). */
   readonly path: Path;
+  /**
+   * The ECN codepoint to set in the IP header (RFC 9000 section 13.4): 'ect0' while the path is tested
+   * or validated for ECN, else 'not-ect'. A driver that cannot set it sends Not-ECT (see the `ecn` option).
+   */
+  readonly ecn: EcnMark;
 }
 
 /** Nothing to send now: call `receive` when a datagram arrives, or `poll` again at `deadline` (null: no timer). */

@@ -44,8 +44,22 @@ export interface CommonConnectionOptions extends TraceOptions {
   readonly provider: CryptoProvider;
   /** ALPN protocol ids (client: offered in order; server: accepted, in preference order). */
   readonly alpn: readonly string[];
-  /** QUIC version (default v1). */
+  /**
+   * QUIC version (default v1; QUIC_V2 = 0x6b3343cf for RFC 9369). A client starts in it; a server is
+   * given the version of the client's first Initial (see the server's `versions` for compatible
+   * version negotiation, RFC 9368).
+   */
   readonly version?: number;
+  /**
+   * Use ECN (RFC 9000 section 13.4, default true): mark datagrams ECT(0) while the path is tested and
+   * once it is validated (`need-write` results carry the codepoint in `ecn`), and stop marking when the
+   * peer's ACK frames show the marks bleached, miscounted or not reported. The driver must set the
+   * codepoint on the socket and pass the received one to `receive`; the Node adapter cannot (node:dgram
+   * neither reads nor sets the ECN bits), so it sends everything Not-ECT and passes nothing: validation
+   * then fails at the first acknowledgment and marking stops, which is harmless. Received codepoints are
+   * counted and reported in ACK frames (type 0x03) whatever this option says.
+   */
+  readonly ecn?: boolean;
   /** max_idle_timeout in ms (default 30 000; 0 = none). The effective timeout is the smaller of both sides' (RFC 9000 section 10.1). */
   readonly idleTimeout?: number;
   /** Send a PING after this many ms without sending ack-eliciting packets, to keep the connection (and NAT bindings) alive. Default off. */
@@ -119,6 +133,14 @@ export interface ClientConnectionOptions extends CommonConnectionOptions {
    * only what is safe to process twice (idempotent requests).
    */
   readonly earlyData?: boolean;
+  /**
+   * Versions we list in version_information (RFC 9368 section 5, in our order of preference; default:
+   * `version` alone). A server may move the connection to another listed version it prefers (compatible
+   * version negotiation, e.g. v1 to v2): its packets then come in that version and we follow. The server's
+   * version_information is checked against the version we end up using (downgrade protection, section 4:
+   * VERSION_NEGOTIATION_ERROR).
+   */
+  readonly compatibleVersions?: readonly number[];
 }
 
 export interface ServerConnectionOptions extends CommonConnectionOptions {
@@ -130,6 +152,11 @@ export interface ServerConnectionOptions extends CommonConnectionOptions {
    * secret bytes shared by every server that should accept the tickets.
    */
   readonly tickets?: TicketOptions;
+  /**
+   * Send disable_active_migration (RFC 9000 section 18.2): the client must not move to another address
+   * on purpose (NAT rebinding is still followed). Default false.
+   */
+  readonly disableActiveMigration?: boolean;
   /** Mutual TLS: verify the client's chain. */
   readonly clientAuthentication?: { readonly verifyCertificate: CertificateVerifier; readonly required?: boolean };
   /**
@@ -167,6 +194,13 @@ export interface ServerConnectionOptions extends CommonConnectionOptions {
    * a shared store (several processes).
    */
   readonly earlyData?: boolean | ((info: EarlyDataInfo) => boolean);
+  /**
+   * Versions we support, in order of preference (default [v1, v2]). When the client's version_information
+   * lists a version we prefer to that of its first Initial, the connection moves there before our first
+   * packet (compatible version negotiation, RFC 9368 section 2.3): e.g. [QUIC_V2, QUIC_V1] moves v1
+   * clients that offer v2. An endpoint answers Initials of other versions with Version Negotiation.
+   */
+  readonly versions?: readonly number[];
 }
 
 /** Every option with its default applied. */

@@ -165,6 +165,22 @@ export class PacketSender {
     return !this.validated && this.amplificationSent + this.size > 3 * this.amplificationReceived;
   }
 
+  /** Bytes the anti-amplification limit lets us send now (Infinity once the path is validated). */
+  get amplificationBudget(): number {
+    return this.validated ? Infinity : Math.max(0, 3 * this.amplificationReceived - this.amplificationSent);
+  }
+
+  /**
+   * The connection moved to a path not validated yet (RFC 9000 section 9.3): the three-times limit of
+   * section 8.1 applies again, counting from the `received` bytes that arrived on that path.
+   */
+  startPathValidation(received: number, now: number): void {
+    this.validated = false;
+    this.amplificationReceived = received;
+    this.amplificationSent = 0;
+    this.updateAmplification(now);
+  }
+
   /** A datagram of `bytes` arrived on the path (counts toward the limit until validation). */
   onDatagramReceived(bytes: number): void {
     if (!this.validated) this.amplificationReceived += bytes;
@@ -408,13 +424,52 @@ export class PacketSender {
     return protectDatagram(dg, this.c.keys.protectKeys());
   }
 
-  private startPacket(space: PacketNumberSpace): boolean {
+  /**
+   * A 1-RTT datagram with only `frames` (PATH_CHALLENGE / PATH_RESPONSE, RFC 9000 section 8.2) to
+   * `dcid`, padded to `padTo` bytes (sections 8.2.1, 8.2.2). On the current path (`onPath`) it counts
+   * toward the anti-amplification limit and congestion control; on another path it is not in flight
+   * (it does not load the current path's congestion window). Null without 1-RTT keys.
+   */
+  buildPathProbe(dcid: Uint8Array, frames: readonly Frame[], padTo: number, onPath: boolean, now: number): Uint8Array | null {
+    const c = this.c;
+    if (!this.canWrite('application') || c.keys.sendsZeroRtt) return null;
+    const b = this.builder;
+    if (!this.startPacket('application', dcid)) return null;
+    for (const f of frames) this.add(f);
+    const built = b.finishPacket();
+    if (built === null) return null;
+    if (this.qlogFrames !== null) this.qlogSent.push({ type: built.type, pn: built.pn, frames: this.qlogFrames });
+    this.nextPn.application++;
+    const dg = b.finishDatagram({ padTo: Math.min(padTo, this.size) });
+    if (dg === null) return null;
+    const datagram = protectDatagram(dg, c.keys.protectKeys());
+    const p = dg.packets[0]!;
+    c.recovery.onPacketSent('application', {
+      pn: p.pn,
+      timeSent: now,
+      size: p.end - p.start,
+      ackEliciting: p.ackEliciting,
+      inFlight: onPath && p.inFlight,
+      frames: [],
+    });
+    c.stats.packetsSent++;
+    if (c.qlog !== undefined) this.qlogPacketsSent(dg.packets);
+    c.stats.datagramsSent++;
+    c.stats.bytesSent += datagram.length;
+    if (onPath && !this.validated) {
+      this.amplificationSent += datagram.length;
+      this.updateAmplification(now);
+    }
+    return datagram;
+  }
+
+  private startPacket(space: PacketNumberSpace, pathDcid?: Uint8Array): boolean {
     const b = this.builder;
     const c = this.c;
     if (c.qlog !== undefined) this.qlogFrames = [];
     const pn = this.nextPn[space];
     const largestAcked = c.recovery.loss.sent(space).largestAcked;
-    const dcid = c.peerCids.current.cid;
+    const dcid = pathDcid ?? c.peerCids.current.cid;
     if (space === 'application' && !c.keys.sendsZeroRtt) return b.startShort({ dcid, pn, largestAcked, keyPhase: c.keys.keyPhase === 1 });
     return b.startLong({
       // Before its 1-RTT keys a client sends application data in 0-RTT packets (RFC 9001 section 4.6.1).

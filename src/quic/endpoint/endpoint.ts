@@ -22,9 +22,10 @@
 import { UsageError } from '../../combinators/errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { Connection, readFirstInitial } from '../connection/connection.js';
-import type { ConnectionEvent, Path, SocketAddress } from '../connection/events.js';
+import type { ConnectionEvent, EcnMark, Path, SocketAddress } from '../connection/events.js';
 import type { ClientConnectionOptions, ServerConnectionOptions } from '../connection/options.js';
 import { decodePacketHeader } from '../packet.js';
+import { isSupportedVersion } from '../packet-protection.js';
 import { encodeRetryPacket, encodeVersionNegotiationPacket, ResetTokens, RetryTokens } from './tokens.js';
 import { equalBytes } from '../bytes.js';
 
@@ -65,7 +66,8 @@ export interface EndpointOptions {
 
 /** One result of {@link Endpoint.poll}. */
 export type EndpointPollResult =
-  | { readonly type: 'need-write'; readonly datagram: Uint8Array; readonly path: Path }
+  /** A datagram to send, with the ECN codepoint to set (see the connection option `ecn`; 'not-ect' for the endpoint's own answers). */
+  | { readonly type: 'need-write'; readonly datagram: Uint8Array; readonly path: Path; readonly ecn: EcnMark }
   /** A server connection was created for a client's first Initial; its events follow. */
   | { readonly type: 'incoming'; readonly connection: Connection }
   | { readonly type: 'event'; readonly connection: Connection; readonly event: ConnectionEvent }
@@ -140,9 +142,9 @@ export class Endpoint {
 
   /**
    * A datagram arrived on `path` (path.local: our address, path.remote: the
-   * sender). Never throws because of the datagram's contents.
+   * sender), with its ECN codepoint when the socket reports it. Never throws because of the datagram's contents.
    */
-  receive(datagram: Uint8Array, path: Path, now: number): void {
+  receive(datagram: Uint8Array, path: Path, now: number, ecn: EcnMark = 'not-ect'): void {
     this.stats.datagramsReceived++;
     if (datagram.length === 0) return this.drop();
     let dcid: Uint8Array;
@@ -157,7 +159,7 @@ export class Endpoint {
     }
     const conn = this.routes.get(keyOf(dcid));
     if (conn !== undefined) {
-      conn.receive(datagram, path, now);
+      conn.receive(datagram, path, now, ecn);
       return;
     }
     if (!long) {
@@ -165,13 +167,13 @@ export class Endpoint {
       for (const c of this.connectionList) if (c.receiveStatelessReset(datagram, now)) return;
       return this.answerUnknownShort(dcid, datagram.length, path);
     }
-    this.accept(datagram, path, now);
+    this.accept(datagram, path, now, ecn);
   }
 
   /** Endpoint answers first, then each connection's output; need-read carries the earliest deadline. */
   poll(now: number): EndpointPollResult {
     const out = this.outbox.shift();
-    if (out !== undefined) return { type: 'need-write', datagram: out.datagram, path: out.path };
+    if (out !== undefined) return { type: 'need-write', datagram: out.datagram, path: out.path, ecn: 'not-ect' };
     const fresh = this.incoming.shift();
     if (fresh !== undefined) return { type: 'incoming', connection: fresh };
     const list = this.connectionList;
@@ -217,10 +219,13 @@ export class Endpoint {
 
   // ---------------------------------------------------------------------------------------------
 
-  private accept(datagram: Uint8Array, path: Path, now: number): void {
+  private accept(datagram: Uint8Array, path: Path, now: number, ecn: EcnMark): void {
     const server = this.options.server;
     const first = readFirstInitial(datagram);
     if (server === undefined || first === null) return this.drop();
+    // A version we parse but the server does not accept (its `versions`): Version Negotiation (RFC 9000 section 6.1).
+    if (server.versions !== undefined && !server.versions.includes(first.version))
+      return this.answerUnknownVersion(datagram, first.dcid, first.scid, path);
     if (this.connectionList.length >= (this.options.maxConnections ?? 10_000)) return this.drop();
     let retry: { originalDestinationConnectionId: Uint8Array; retrySourceConnectionId: Uint8Array } | undefined;
     if (this.options.validateAddress === true) {
@@ -250,7 +255,7 @@ export class Endpoint {
     this.add(conn);
     // The client keeps using its chosen DCID until it hears from us (RFC 9000 section 7.2).
     this.route(conn, first.dcid);
-    conn.receive(datagram, path, now);
+    conn.receive(datagram, path, now, ecn);
     // No packet of the datagram could be opened (RFC 9001 section 5.5: packets that fail authentication are
     // discarded): it was damaged or forged, and keeping a connection for it would only hold a slot until the
     // idle timeout. The client's next Initial starts over.
@@ -272,7 +277,8 @@ export class Endpoint {
   private answerUnknownVersion(datagram: Uint8Array, dcid: Uint8Array, scid: Uint8Array, path: Path): void {
     // RFC 9000 section 6.1: only for datagrams big enough to be a client's first Initial (amplification).
     if (datagram.length < 1200 || this.options.server === undefined) return this.drop();
-    this.outbox.push({ datagram: encodeVersionNegotiationPacket(this.provider, dcid, scid), path });
+    const versions = this.options.server.versions?.filter((v) => isSupportedVersion(v));
+    this.outbox.push({ datagram: encodeVersionNegotiationPacket(this.provider, dcid, scid, versions), path });
     this.stats.versionNegotiationsSent++;
   }
 

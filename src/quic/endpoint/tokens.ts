@@ -99,13 +99,18 @@ export function encodeRetryPacket(
 }
 
 /** A Version Negotiation packet (RFC 9000 section 17.2.1) listing our versions. */
-export function encodeVersionNegotiationPacket(provider: CryptoProvider, clientDcid: Uint8Array, clientScid: Uint8Array): Uint8Array {
+export function encodeVersionNegotiationPacket(
+  provider: CryptoProvider,
+  clientDcid: Uint8Array,
+  clientScid: Uint8Array,
+  supported: readonly number[] = SUPPORTED_VERSIONS,
+): Uint8Array {
   const w = new Writer();
   // The DCID/SCID are the client's swapped (RFC 8999 section 6); the unused bits are random.
   encodeVersionNegotiation(w, {
     dcid: clientScid,
     scid: clientDcid,
-    versions: [...SUPPORTED_VERSIONS, greaseVersion(provider)],
+    versions: [...supported, greaseVersion(provider)],
     unusedBits: provider.random(1)[0]! & 0x7f,
   });
   return w.toBytes();

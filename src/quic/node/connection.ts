@@ -10,7 +10,8 @@ import { EventEmitter } from 'node:events';
 import { UsageError } from '../../combinators/errors.js';
 import { clock } from './clock.js';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
-import type { CloseReason, ConnectionEvent, SocketAddress } from '../connection/events.js';
+import type { CloseReason, ConnectionEvent, Path, SocketAddress } from '../connection/events.js';
+import type { PathChangeReason } from '../connection/paths.js';
 import type { TransportParameters } from '../transport-params.js';
 import { QuicError, closeError } from './errors.js';
 import { AsyncQueue } from './queue.js';
@@ -54,6 +55,8 @@ export interface QuicConnectionEvents {
   datagram: [data: Uint8Array];
   /** A TLS session ticket arrived (client): opaque bytes to resume a later connection. */
   'session-ticket': [ticket: Uint8Array, maxEarlyData: number];
+  /** The connection moved to another path (RFC 9000 section 9): NAT rebinding, migration, preferred_address. */
+  'path-changed': [path: Path, reason: PathChangeReason];
   /** The connection ended (the same reason `closed` resolves with). */
   close: [reason: CloseReason];
 }
@@ -360,7 +363,7 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
   private handleRawEvent(event: ConnectionEvent, now: number): boolean {
     // Handshake and close state are kept as in the wrapped mode (connect(), closed, errors).
     const completed =
-      event.type === 'handshake-completed' || event.type === 'closed' || event.type === 'session-ticket'
+      event.type === 'handshake-completed' || event.type === 'closed' || event.type === 'session-ticket' || event.type === 'path-changed'
         ? this.handleWrappedEvent(event, now)
         : false;
     if (this.application !== null) this.application(event);
@@ -430,6 +433,12 @@ export class QuicConnection extends EventEmitter<QuicConnectionEvents> {
         return false;
       case 'closed':
         this.onClosed(event.reason);
+        return false;
+      case 'path-changed':
+        this.emit('path-changed', event.path, event.reason);
+        return false;
+      case 'path-validated':
+      case 'path-failed':
         return false;
       default: {
         // An event kind newer than this adapter: nothing to do with it.

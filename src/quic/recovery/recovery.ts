@@ -176,6 +176,15 @@ export class Recovery<R> {
     this.congestion.setAppLimited(limited, now);
   }
 
+  /**
+   * The connection moved to a path whose peer address changed by more than the port (RFC 9000 section
+   * 9.4): RTT estimate and congestion controller start over; packets in flight stay tracked.
+   */
+  resetForNewPath(now: number): void {
+    this.loss.rtt.reset();
+    this.congestion.resetForNewPath?.(now);
+  }
+
   setMaxDatagramSize(size: number): void {
     this.congestion.setMaxDatagramSize(size);
     this.pacer?.setMaxDatagramSize(size);

@@ -98,8 +98,12 @@ export interface TlsServerOptions {
   readonly signer: Signer;
   /** ALPN protocol ids accepted, in the server's preference order. */
   readonly alpn: readonly string[];
-  /** Our quic_transport_parameters extension body, encoded by the QUIC layer (RFC 9001 section 8.2). */
-  readonly transportParameters: Uint8Array;
+  /**
+   * Our quic_transport_parameters extension body, encoded by the QUIC layer (RFC 9001 section 8.2), or a
+   * function of the client's (called once, before EncryptedExtensions is built: compatible version
+   * negotiation, RFC 9368, puts the version chosen from the client's parameters in ours).
+   */
+  readonly transportParameters: Uint8Array | ((clientParameters: Uint8Array) => Uint8Array);
   /** Suites accepted, in the server's preference order. Default: AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM. */
   readonly cipherSuites?: readonly CipherSuite[];
   /** Groups accepted, in preference order. Default: x25519, secp256r1. */
@@ -347,6 +351,8 @@ export class TlsServer extends HandshakeMachine<ServerState> {
     this.transcript.add(raw);
     this.emit({ type: 'alpn', protocol });
     this.emit({ type: 'peer-transport-parameters', bytes: params.data });
+    const tp = this.options.transportParameters;
+    const ourParameters = typeof tp === 'function' ? tp(params.data) : tp;
 
     const schedule = new KeySchedule(this.provider, info.hash, resumption?.state.psk ?? null);
     let early = false;
@@ -401,7 +407,7 @@ export class TlsServer extends HandshakeMachine<ServerState> {
         type: 'encrypted_extensions',
         extensions: [
           { type: 'application_layer_protocol_negotiation', protocols: alpnBytes([protocol]) },
-          { type: 'quic_transport_parameters', data: this.options.transportParameters },
+          { type: 'quic_transport_parameters', data: ourParameters },
           // RFC 9001 section 4.6.2: "A server accepts 0-RTT by sending an early_data extension in the
           // EncryptedExtensions".
           ...(early ? [{ type: 'early_data' as const }] : []),

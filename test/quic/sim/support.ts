@@ -14,7 +14,7 @@
  */
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { Connection } from '../../../src/quic/connection/connection.js';
-import type { ConnectionEvent, Path, SocketAddress } from '../../../src/quic/connection/events.js';
+import type { ConnectionEvent, EcnMark, Path, SocketAddress } from '../../../src/quic/connection/events.js';
 import type { ClientConnectionOptions } from '../../../src/quic/connection/options.js';
 import { createNobleProvider } from '../../../src/quic/crypto/noble.js';
 import { createNodeProvider } from '../../../src/quic/crypto/node.js';
@@ -213,8 +213,8 @@ export type EndpointEvent =
 export class EndpointNode implements SimNode<EndpointEvent> {
   constructor(readonly endpoint: Endpoint) {}
 
-  receive(datagram: Uint8Array, path: Path, now: number): void {
-    this.endpoint.receive(datagram, path, now);
+  receive(datagram: Uint8Array, path: Path, now: number, ecn: EcnMark = 'not-ect'): void {
+    this.endpoint.receive(datagram, path, now, ecn);
   }
 
   poll(now: number): SimPollResult<EndpointEvent> {

@@ -45,7 +45,7 @@
  * ```
  */
 import { PullwireError, UsageError } from '../../../src/combinators/errors.js';
-import type { Path, SocketAddress } from '../../../src/quic/connection/events.js';
+import type { EcnMark, Path, SocketAddress } from '../../../src/quic/connection/events.js';
 import { decodeDatagram, QUIC_V1, QUIC_V2, type PacketHeader } from '../../../src/quic/packet.js';
 import { Rng, type Seed } from './rng.js';
 
@@ -54,14 +54,15 @@ import { Rng, type Seed } from './rng.js';
 
 /** One result of a node's `poll`, generic over its event type (the QUIC `ConnectionPollResult` is `SimPollResult<ConnectionEvent>`). */
 export type SimPollResult<E> =
-  | { readonly type: 'need-write'; readonly datagram: Uint8Array; readonly path: Path }
+  | { readonly type: 'need-write'; readonly datagram: Uint8Array; readonly path: Path; readonly ecn?: EcnMark }
   | { readonly type: 'event'; readonly event: E }
   | { readonly type: 'need-read'; readonly deadline: number | null }
   | { readonly type: 'done' };
 
 /** What the simulator drives: a sans-I/O endpoint. */
 export interface SimNode<E> {
-  receive(datagram: Uint8Array, path: Path, now: number): void;
+  /** `ecn`: the datagram's ECN codepoint as it arrives (after the link's `ecn` / `ceMarking`). */
+  receive(datagram: Uint8Array, path: Path, now: number, ecn?: EcnMark): void;
   poll(now: number): SimPollResult<E>;
 }
 
@@ -283,6 +284,10 @@ export interface LinkConfig {
   readonly filter: LinkFilter | null;
   /** Source address rewrite (NAT rebinding); null: none. */
   readonly rewriteSource: SourceRewrite | null;
+  /** ECN codepoints (RFC 3168): carried as sent ('pass', default) or cleared to Not-ECT ('bleach'). */
+  readonly ecn: 'pass' | 'bleach';
+  /** Probability that a delivered ECT(0)/ECT(1) datagram arrives marked CE (a congested AQM router; default 0). */
+  readonly ceMarking: number;
 }
 
 export type LinkSettings = Partial<LinkConfig>;
@@ -307,6 +312,8 @@ const DEFAULT_LINK: LinkConfig = {
   blackholes: [],
   filter: null,
   rewriteSource: null,
+  ecn: 'pass',
+  ceMarking: 0,
 };
 
 function checkLinkConfig(c: LinkConfig): void {
@@ -328,6 +335,7 @@ function checkLinkConfig(c: LinkConfig): void {
   rate('corruption', c.corruption);
   rate('duplication', c.duplication);
   rate('reorder', c.reorder);
+  rate('ceMarking', c.ceMarking);
   if (!Number.isSafeInteger(c.maxBurst) || c.maxBurst < 1) throw new UsageError(`link maxBurst ${c.maxBurst} must be an integer >= 1`);
   if (!Number.isSafeInteger(c.corruptBytes) || c.corruptBytes < 1)
     throw new UsageError(`link corruptBytes ${c.corruptBytes} must be an integer >= 1`);
@@ -394,6 +402,10 @@ export interface TapRecord {
   readonly bytes: Uint8Array | null;
   /** The bytes as delivered when they differ (corrupted, replaced); else the same as `bytes`. */
   readonly deliveredBytes: Uint8Array | null;
+  /** The ECN codepoint the sender set. */
+  readonly ecn: EcnMark;
+  /** The ECN codepoint as delivered (bleached or CE-marked by the link). */
+  readonly deliveredEcn: EcnMark;
 }
 
 type Rec = Mutable<TapRecord> & { raw: Uint8Array };
@@ -417,6 +429,8 @@ interface Draws {
   /** (position, xor value) pairs, null: not corrupted */
   readonly flips: number[] | null;
   readonly duplicate: boolean;
+  /** CE-marked if ECN-capable (drawn for every datagram, from its own generator). */
+  readonly ce: boolean;
 }
 
 interface HeldDatagram {
@@ -432,7 +446,14 @@ interface HeldDatagram {
 export class SimLink {
   readonly name: string;
   private cfg: LinkConfig;
-  private readonly rng: { readonly loss: Rng; readonly jitter: Rng; readonly corrupt: Rng; readonly duplicate: Rng; readonly reorder: Rng };
+  private readonly rng: {
+    readonly loss: Rng;
+    readonly jitter: Rng;
+    readonly corrupt: Rng;
+    readonly duplicate: Rng;
+    readonly reorder: Rng;
+    readonly ecn: Rng;
+  };
   private readonly c: Mutable<Omit<LinkCounters, 'dropped'>> & { dropped: Record<DropCause, number> };
   private submitted = 0;
   private burstLeft = 0;
@@ -466,6 +487,7 @@ export class SimLink {
       corrupt: base.fork('corrupt'),
       duplicate: base.fork('duplicate'),
       reorder: base.fork('reorder'),
+      ecn: base.fork('ecn'),
     };
     const dropped = {} as Record<DropCause, number>;
     for (const d of DROP_CAUSES) dropped[d] = 0;
@@ -536,7 +558,7 @@ export class SimLink {
   }
 
   /** @internal Entry point: a node sent `bytes` (already a private copy) over this link. */
-  submit(bytes: Uint8Array, from: SocketAddress, to: SocketAddress): void {
+  submit(bytes: Uint8Array, from: SocketAddress, to: SocketAddress, ecn: EcnMark = 'not-ect'): void {
     const cfg = this.cfg;
     const now = this.sim.now;
     const info: DatagramInfo = { link: this.name, index: this.submitted++, now, from, to };
@@ -548,6 +570,7 @@ export class SimLink {
       if (!sameAddr(seenFrom, from)) this.sim['mapNat'](seenFrom, from);
     }
     const record = this.sim['newRecord'](this.name, seenFrom, from, to, bytes);
+    record.ecn = record.deliveredEcn = ecn;
     const verdict = cfg.filter === null ? 'deliver' : cfg.filter(bytes, info);
     let extraDelay = 0;
     if (typeof verdict === 'object') {
@@ -596,6 +619,7 @@ export class SimLink {
       reordered: r.reorder.chance(cfg.reorder),
       flips,
       duplicate: r.duplicate.chance(cfg.duplication),
+      ce: r.ecn.chance(cfg.ceMarking),
     };
   }
 
@@ -652,6 +676,8 @@ export class SimLink {
     }
 
     if (draws.lost) return this.drop(record, 'lost');
+    if (cfg.ecn === 'bleach') record.deliveredEcn = 'not-ect';
+    else if (draws.ce && (record.ecn === 'ect0' || record.ecn === 'ect1')) record.deliveredEcn = 'ce';
 
     let arrival = txEnd + cfg.latency + draws.jitter;
     if (cfg.jitterKeepsOrder && arrival < this.lastOrdered) arrival = this.lastOrdered;
@@ -683,6 +709,8 @@ export class SimLink {
       copy.delayed = record.delayed;
       copy.replaced = record.replaced;
       copy.deliveredBytes = record.deliveredBytes;
+      copy.ecn = record.ecn;
+      copy.deliveredEcn = record.deliveredEcn;
       this.c.duplicated++;
       this.schedule(arrival + cfg.duplicateDelay, bytes, from, to, copy);
     }
@@ -1159,7 +1187,7 @@ export class Sim {
       const r = s.node.poll(now);
       if (r.type === 'need-write') {
         progress = true;
-        this.send(s, r.datagram.slice(), r.path);
+        this.send(s, r.datagram.slice(), r.path, r.ecn ?? 'not-ect');
       } else if (r.type === 'event') {
         progress = true;
         if (s.keepEvents) s.events.push(r.event);
@@ -1212,7 +1240,7 @@ export class Sim {
   }
 
   /** A node handed over a datagram (`bytes` is already a private copy). */
-  private send(s: NodeState, bytes: Uint8Array, path: Path): void {
+  private send(s: NodeState, bytes: Uint8Array, path: Path, ecn: EcnMark): void {
     const t = this.count(s, path.local, path.remote);
     t.sentDatagrams++;
     t.sentBytes += bytes.length;
@@ -1223,7 +1251,7 @@ export class Sim {
       this.noRouteCount++;
       return;
     }
-    this.link(s.handle, dest.state.handle).submit(bytes, path.local, path.remote);
+    this.link(s.handle, dest.state.handle).submit(bytes, path.local, path.remote, ecn);
   }
 
   /** Who receives datagrams sent to `address`: its owner, or through the NAT table the owner of the original address. */
@@ -1259,6 +1287,8 @@ export class Sim {
       replaced: false,
       bytes: keep ? raw : null,
       deliveredBytes: keep ? raw : null,
+      ecn: 'not-ect',
+      deliveredEcn: 'not-ect',
       raw,
     };
     if (this.recentRing.length < this.recentSize) this.recentRing.push(r);
@@ -1300,7 +1330,7 @@ export class Sim {
     t.receivedBytes += f.bytes.length;
     s.receivedSincePoll = true;
     // A fresh copy per delivery: receivers may decrypt in place, and a duplicate shares the sender's bytes.
-    s.node.receive(f.bytes.slice(), { local: dest.local, remote: f.from }, this.clock);
+    s.node.receive(f.bytes.slice(), { local: dest.local, remote: f.from }, this.clock, f.record.deliveredEcn);
     this.checkCheckpoints();
   }
 

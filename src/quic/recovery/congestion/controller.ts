@@ -77,6 +77,8 @@ export interface CongestionController {
   setMaxDatagramSize(size: number): void;
   /** Pacing rate in bytes per ms (RFC 9002 section 7.7); Infinity disables pacing. */
   pacingRate(rtt: RttView): number;
+  /** Back to the initial window and slow start for a new path (RFC 9000 section 9.4); optional for custom controllers. */
+  resetForNewPath?(now: number): void;
 }
 
 /** Options shared by the window-based controllers. */
@@ -118,11 +120,13 @@ export abstract class WindowController implements CongestionController {
   /** congestion_recovery_start_time; -Infinity when no recovery period started (appendix B.2 uses 0). */
   protected recoveryStartTime = -Infinity;
   protected appLimited = false;
+  private readonly initialCwnd: number;
   private readonly pacingGain: number;
 
   constructor(options: WindowControllerOptions = {}) {
     this.maxDatagramSize = options.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM_SIZE;
     this.cwnd = options.initialWindow ?? initialWindow(this.maxDatagramSize);
+    this.initialCwnd = this.cwnd;
     this.pacingGain = options.pacingGain ?? 1.25;
   }
 
@@ -186,6 +190,14 @@ export abstract class WindowController implements CongestionController {
     if (this.inRecovery(sentTime)) return;
     this.recoveryStartTime = now;
     this.reduceWindow(now);
+  }
+
+  resetForNewPath(_now: number): void {
+    // RFC 9000 section 9.4: "reset the congestion controller ... for the new path to initial values".
+    this.cwnd = this.initialCwnd;
+    this.threshold = Infinity;
+    this.recoveryStartTime = -Infinity;
+    this.resetAfterPersistentCongestion();
   }
 
   onPersistentCongestion(_now: number): void {
