@@ -122,7 +122,12 @@ export class Http3Client {
       status: session.protocol === 'h3' ? Number(status?.value ?? NaN) : null,
       headers: fields.filter((f) => !f.name.startsWith(':')),
       body,
-      cancel: () => session.cancel(id, REQUEST_CANCELLED),
+      cancel: () => {
+        session.cancel(id, REQUEST_CANCELLED);
+        const e = new Http3StreamError('ERR_HTTP3_STREAM_RESET', `request ${id} cancelled`, BigInt(REQUEST_CANCELLED));
+        body?.fail(e);
+        writable.fail(e);
+      },
     };
   }
 

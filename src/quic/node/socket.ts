@@ -135,8 +135,10 @@ function lookupAddress(
   else dnsLookup(hostname, options, callback);
 }
 
-function transportOptions(o: TransportOptions): TransportOptions {
-  const out: Record<string, unknown> = {};
+function transportOptions(o: TransportOptions): TransportOptions & { readonly ecn: false } {
+  // node:dgram can neither set nor read the IP ECN bits: tell the engine not to mark (it would only fail
+  // its ECN validation at the first ACK, RFC 9000 section 13.4.2).
+  const out: Record<string, unknown> = { ecn: false };
   for (const k of [
     'idleTimeout',
     'keepAlive',
@@ -153,7 +155,7 @@ function transportOptions(o: TransportOptions): TransportOptions {
   ] as const) {
     if (o[k] !== undefined) out[k] = o[k];
   }
-  return out as TransportOptions;
+  return out as TransportOptions & { readonly ecn: false };
 }
 
 function streamBufferOptions(o: StreamBufferOptions): StreamBufferOptions {
