@@ -27,6 +27,7 @@ import { Teardown, errorText, fail, secs, since, now, type DemoOptions, type Par
 import { runMiniproto } from './demo/miniproto.js';
 import { runQuicWire } from './demo/quic.js';
 import { runQuicUdp } from './demo/quic-udp.js';
+import { runHttp3 } from './demo/http3.js';
 import { runWebSocket, runWebSocketInterop } from './demo/websocket.js';
 
 interface Part {
@@ -68,6 +69,11 @@ const PARTS: readonly Part[] = [
     title:
       '5. QUIC over loopback UDP: pullwire quic-server and client (node:dgram adapter, TLS 1.3 verified), handshakes and a 4-stream download',
     run: (o, t) => runQuicUdp(o, t),
+  },
+  {
+    name: 'HTTP/3',
+    title: '6. HTTP/3 over loopback UDP: pullwire server and client (QPACK, one connection), then a resumed connection in 0-RTT',
+    run: (o, t) => runHttp3(o, t),
   },
 ];
 

@@ -46,7 +46,7 @@ describe('demo --quick (npm start, small sizes)', () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(
       lines[lines.length - 1]!,
-      /^pullwire demo: OK: combinators, mini-protocols, WebSocket, ws interop, QUIC wire, QUIC UDP: every check passed in \d+\.\d\d s$/,
+      /^pullwire demo: OK: combinators, mini-protocols, WebSocket, ws interop, QUIC wire, QUIC UDP, HTTP\/3: every check passed in \d+\.\d\d s$/,
     );
     // Each part's own verdict (ws is a devDependency, so the interop part runs here).
     for (const verdict of [
@@ -62,6 +62,9 @@ describe('demo --quick (npm start, small sizes)', () => {
       /byte-identical/,
       /10 handshakes one after another \(connect until 1-RTT\)/,
       /download 4\.0 MB on 4 concurrent streams, every byte checked/,
+      /GET \/big: 2\.0 MB in .* body byte-identical/,
+      /100 concurrent small GETs on one connection: .* every response checked/,
+      /request sent in 0-RTT \(\d+ bytes, accepted\)/,
     ]) {
       assert.match(r.stdout, verdict);
     }
