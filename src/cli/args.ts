@@ -48,3 +48,16 @@ export function intOption(args: ParsedArgs, name: string): number | undefined {
   if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${name} needs a non-negative integer, not ${text}`);
   return v;
 }
+
+/** Waits for Ctrl-C (SIGINT) or SIGTERM, then runs `stop` (e.g. `server.close()`) and resolves when it has. */
+export function untilSignal(stop: () => Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      void stop().then(() => resolve());
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

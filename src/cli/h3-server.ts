@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileHandler, serveHttp3 } from '../http3/node.js';
 import { PROTOCOLS, type Protocol } from '../http3/node/session.js';
 import type { QuicServer } from '../quic/node.js';
-import { intOption, parseCommandLine } from './args.js';
+import { intOption, parseCommandLine, untilSignal } from './args.js';
 import { peakRssMiB } from './crypto-provider.js';
 
 const USAGE = `usage: pullwire h3-server --port <n> [--host 127.0.0.1] --cert <pem> --key <pem> --root <dir>
@@ -104,15 +104,7 @@ export async function h3ServerMain(argv: readonly string[]): Promise<number> {
   });
   const a = server.address();
   console.log(`pullwire h3-server listening on ${a.address} port ${a.port} alpn=${protocols.join(',')} root=${root}`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.close().then(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal(() => server.close());
   console.log(`pullwire h3-server stopped peakRssMiB=${peakRssMiB()}`);
   return 0;
 }

@@ -15,6 +15,7 @@ import type { ReadableStream, WritableStream } from 'node:stream/web';
 import type { CryptoProvider } from '../quic/crypto/provider.js';
 import { listen, type ListenOptions, type QuicConnection, type QuicServer, type QuicStream } from '../quic/node.js';
 import { peakRssMiB, providerByName } from './crypto-provider.js';
+import { untilSignal } from './args.js';
 
 /** The request protocol's pattern: byte i of a response is i % 251. */
 export const PATTERN_PERIOD = 251;
@@ -192,15 +193,7 @@ export async function quicServerMain(argv: readonly string[]): Promise<number> {
   });
   const a = server.address();
   console.log(`pullwire quic-server listening on ${a.address} port ${a.port} alpn=${alpn.join(',')}${retry ? ' retry' : ''}`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.close().then(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal(() => server.close());
   console.log(`pullwire quic-server stopped peakRssMiB=${peakRssMiB()}`);
   return 0;
 }

@@ -9,6 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from '../websocket/node/index.js';
+import { untilSignal } from './args.js';
 
 export interface WsEchoOptions {
   /** TCP port; 0 picks a free one. */
@@ -97,14 +98,6 @@ export async function wsEchoMain(argv: readonly string[]): Promise<number> {
   if (port === undefined || port > 65535) throw new Error(`--port <0-65535> is required\n${USAGE}`);
   const server = await startWsEcho({ port, verbose, ...(maxMessageSize === undefined ? {} : { maxMessageSize }) });
   console.log(`pullwire ws-echo listening on ${server.url} (permessage-deflate enabled)`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.close().then(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal(() => server.close());
   return 0;
 }

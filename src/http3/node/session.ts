@@ -49,6 +49,9 @@ export interface StreamSink {
 
 const EMPTY = new Uint8Array(0);
 
+/** Stream events HTTP/3 and hq-interop report alike. */
+type SharedStreamEvent = Extract<Http3Event | HqEvent, { type: 'data' | 'end' | 'stream-writable' | 'reset' | 'stop-sending' }>;
+
 export interface SessionOptions {
   readonly http3?: Http3Options;
   /** The connection's ALPN (default `quic.alpn`); a client in 0-RTT passes the one it offered (not negotiated yet). */
@@ -229,23 +232,11 @@ export class Session {
       case 'settings':
         return;
       case 'data':
-        this.sinks.get(e.streamId)?.onData();
-        return;
       case 'end':
-        this.sinks.get(e.streamId)?.onEnd();
-        return;
       case 'stream-writable':
-        this.sinks.get(e.streamId)?.onWritable();
-        return;
       case 'reset':
       case 'stop-sending':
-        this.finishStream(e.streamId)?.onError(
-          new Http3StreamError(
-            'ERR_HTTP3_STREAM_RESET',
-            `the peer ${e.type === 'reset' ? 'reset' : 'stopped'} stream ${e.streamId} (code 0x${e.errorCode.toString(16)})`,
-            e.errorCode,
-          ),
-        );
+        this.onStreamEvent(e);
         return;
       case 'stream-error':
         this.finishStream(e.streamId)?.onError(new Http3StreamError('ERR_HTTP3_STREAM_ERROR', e.error.message, BigInt(e.error.errorCode)));
@@ -270,6 +261,32 @@ export class Session {
     }
   }
 
+  /** The stream events both protocols share. */
+  private onStreamEvent(e: SharedStreamEvent): void {
+    switch (e.type) {
+      case 'data':
+        this.sinks.get(e.streamId)?.onData();
+        return;
+      case 'end':
+        this.sinks.get(e.streamId)?.onEnd();
+        return;
+      case 'stream-writable':
+        this.sinks.get(e.streamId)?.onWritable();
+        return;
+      case 'reset':
+      case 'stop-sending': {
+        const what = e.type === 'reset' ? 'reset' : 'stopped';
+        const message = `the peer ${what} stream ${e.streamId} (code 0x${e.errorCode.toString(16)})`;
+        this.finishStream(e.streamId)?.onError(new Http3StreamError('ERR_HTTP3_STREAM_RESET', message, e.errorCode));
+        return;
+      }
+      default: {
+        const never: never = e;
+        void never;
+      }
+    }
+  }
+
   private onHqEvent(e: HqEvent): void {
     switch (e.type) {
       case 'request':
@@ -281,23 +298,11 @@ export class Session {
       case 'bad-request':
         return;
       case 'data':
-        this.sinks.get(e.streamId)?.onData();
-        return;
       case 'end':
-        this.sinks.get(e.streamId)?.onEnd();
-        return;
       case 'stream-writable':
-        this.sinks.get(e.streamId)?.onWritable();
-        return;
       case 'reset':
       case 'stop-sending':
-        this.finishStream(e.streamId)?.onError(
-          new Http3StreamError(
-            'ERR_HTTP3_STREAM_RESET',
-            `the peer ${e.type === 'reset' ? 'reset' : 'stopped'} stream ${e.streamId} (code 0x${e.errorCode.toString(16)})`,
-            e.errorCode,
-          ),
-        );
+        this.onStreamEvent(e);
         return;
       case 'closed':
         this.onClosed(e.reason);
