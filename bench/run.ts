@@ -36,8 +36,11 @@ import { median, runCase, type BenchCase, type CaseResult, type RunOptions } fro
 const here = dirname(fileURLToPath(import.meta.url));
 const self = fileURLToPath(import.meta.url);
 /** Modules in bench/ that are not layers (shared helpers belong in harness.ts, or get listed here). */
-/** Modules in bench/ that are not layers: quic-udp runs processes over real UDP on its own (npm run bench:udp). */
-const NOT_LAYERS = new Set(['run', 'harness', 'quic-udp']);
+/**
+ * Modules in bench/ that are not layers: quic-udp and http3 run processes over real UDP on their own
+ * (npm run bench:udp, npm run bench:http3).
+ */
+const NOT_LAYERS = new Set(['run', 'harness', 'quic-udp', 'http3']);
 const CHILD_MARK = '@@bench-result ';
 
 interface Args {
