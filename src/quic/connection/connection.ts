@@ -57,7 +57,13 @@ import { TlsAlertError } from '../tls/errors.js';
 import type { HandshakeOutput } from '../tls/handshake.js';
 import { TlsServer, type TlsServerOptions } from '../tls/server.js';
 import { decodeSessionTicket, encodeSessionTicket, sessionAllowsEarlyData } from '../tls/session.js';
-import { decodeTransportParameters, encodeTransportParameters, type Role, type TransportParameters } from '../transport-params.js';
+import {
+  decodeTransportParameters,
+  encodeTransportParameters,
+  type PreferredAddress,
+  type Role,
+  type TransportParameters,
+} from '../transport-params.js';
 import { AckTracker, type EcnMark } from './ack-tracker.js';
 import { EcnValidator, type EcnState } from './ecn.js';
 import { acceptsServerVersion, checkServerVersionInformation, chooseVersion } from './version-negotiation.js';
@@ -66,7 +72,17 @@ import { CryptoStream } from './crypto-stream.js';
 import { PacketSender, type SentFrame } from './sender.js';
 import { qlogFrame, toHex, keylogLabel, type QlogEvent } from './trace.js';
 import { type CloseReason, type ConnectionEvent, type ConnectionPollResult, type Path, type SocketAddress, samePath } from './events.js';
-import { PathManager, type PathChangeReason, type PathEntry } from './paths.js';
+import {
+  ipv4Bytes,
+  ipv4Text,
+  ipv6Bytes,
+  ipv6Text,
+  isIpv6,
+  PathManager,
+  type PathChangeReason,
+  type PathEntry,
+  type PreferredAddressOption,
+} from './paths.js';
 import {
   decodeRememberedParameters,
   EarlyDataError,
@@ -211,10 +227,20 @@ export class Connection {
   /** The path of the datagram being processed, and whether it carried a non-probing packet with a new largest number. */
   private rxPath: Path;
   private rxSwitch = false;
+  /** Whether the packet that set `rxSwitch` carried the connection ID the peer last used on the current path. */
+  private rxSwitchSameDcid = false;
+  /** The connection ID (ours) the peer's last 1-RTT packet on the current path carried (section 9.5). */
+  private rxPathDcid: Uint8Array | null = null;
   /** The last path validated before we moved to one not validated yet (section 9.3.2: revert to it on failure). */
   private lastValidatedPath: Path | null = null;
   /** Client: a path being probed before moving to it (`migrate`, preferred_address). */
   private migration: { readonly entry: PathEntry; readonly reason: PathChangeReason } | null = null;
+  /** Server: the local addresses of our preferred_address (RFC 9000 section 9.6). */
+  private preferredLocal: readonly SocketAddress[] = [];
+  /** Client: the server's preferred address of our family and its connection ID, until we act on it. */
+  private preferredTarget: { readonly remote: SocketAddress; readonly cid: Uint8Array } | null = null;
+  /** Client: move to the server's preferred_address (option `followPreferredAddress`). */
+  private followPreferred = true;
   /** The path of the datagram `nextDatagram` returned. */
   private writePath: Path;
   private readonly localTransportParameters: Partial<TransportParameters>;
@@ -310,6 +336,7 @@ export class Connection {
     addressValidated: boolean,
     token: Uint8Array,
     resetTokenFor: ((cid: Uint8Array) => Uint8Array) | undefined,
+    preferred?: PreferredAddressOption,
   ) {
     this.role = role;
     this.provider = options.provider;
@@ -402,6 +429,7 @@ export class Connection {
       initialSourceConnectionId: cids.scid,
       maxDatagramFrameSize: c.maxDatagramFrameSize,
       ...extraParams,
+      ...(preferred === undefined ? {} : { preferredAddress: this.preferredAddressParameter(preferred) }),
     };
     const w = new Writer();
     encodeTransportParameters(w, this.localTransportParameters, role);
@@ -462,6 +490,7 @@ export class Connection {
       undefined,
     );
     conn.versionList = offered;
+    conn.followPreferred = options.followPreferredAddress !== false;
     if (remembered !== null && session !== undefined)
       conn.zeroRtt = { remembered, alpn: session.alpn, journal: null, replay: null, heldLimits: null };
     conn.startClient();
@@ -512,6 +541,7 @@ export class Connection {
       options.addressValidated ?? false,
       new Uint8Array(0),
       options.resetTokenFor,
+      options.preferredAddress,
     );
     conn.versionList = (options.versions ?? SUPPORTED_VERSIONS).filter((v) => isSupportedVersion(v));
     created = conn;
@@ -823,8 +853,12 @@ export class Connection {
         frames: p.frames.map(qlogFrame),
       });
     // RFC 9000 section 9.3: a non-probing packet with the largest packet number so far moves us to its path.
-    if (h.kind === '1rtt' && p.pn > (tracker.largestReceived ?? -1) && p.frames.some((f) => !PROBING_FRAMES.has(f.type)))
+    if (h.kind === '1rtt' && p.pn > (tracker.largestReceived ?? -1) && p.frames.some((f) => !PROBING_FRAMES.has(f.type))) {
       this.rxSwitch = true;
+      this.rxSwitchSameDcid = this.rxPathDcid !== null && equalBytes(h.dcid, this.rxPathDcid);
+    }
+    if (h.kind === '1rtt' && samePath(this.rxPath, this.pathValue) && (this.rxPathDcid === null || !equalBytes(h.dcid, this.rxPathDcid)))
+      this.rxPathDcid = h.dcid.slice();
     for (const frame of p.frames) this.handleFrame(frame, p, now);
     if (this.stateValue === 'closed') return true;
     tracker.onPacketReceived(p.pn, p.ackEliciting, now, this.rxEcn);
@@ -1072,6 +1106,7 @@ export class Connection {
       if (this.retryScid === null ? tp.retrySourceConnectionId !== null : !equalBytes(tp.retrySourceConnectionId ?? EMPTY, this.retryScid))
         mismatch('retry_source_connection_id');
       if (tp.statelessResetToken !== null) this.peerCids.setInitialResetToken(tp.statelessResetToken);
+      if (tp.preferredAddress !== null) this.acceptPreferredAddress(tp.preferredAddress);
       // RFC 9368 section 4: downgrade protection.
       checkServerVersionInformation(tp.versionInformation, this.version, this.originalVersion);
     } else if (tp.initialSourceConnectionId === null || !equalBytes(tp.initialSourceConnectionId, this.peerCids.current.cid)) {
@@ -1126,6 +1161,7 @@ export class Connection {
     this.discardSpace('handshake', now);
     this.recovery.onHandshakeConfirmed(now);
     this.emit({ type: 'handshake-confirmed' });
+    this.followPreferredAddress(now);
   }
 
   private discardSpace(space: 'initial' | 'handshake', now: number): void {
@@ -1467,6 +1503,65 @@ export class Connection {
     this.migration = { entry, reason };
   }
 
+  /** Server: the preferred_address parameter for `o`, with connection ID 1 issued for it (RFC 9000 section 5.1.1). */
+  private preferredAddressParameter(o: PreferredAddressOption): PreferredAddress {
+    if (this.role !== 'server') throw new UsageError('only a server sends preferred_address (RFC 9000 section 18.2)');
+    // Section 18.2: "A server that chooses a zero-length connection ID MUST NOT provide a preferred address."
+    if (this.localCids.zeroLength) throw new UsageError('preferred_address needs a non-zero connection ID length (RFC 9000 section 18.2)');
+    if (o.ipv4 === undefined && o.ipv6 === undefined) throw new UsageError('preferredAddress needs an ipv4 or an ipv6 address');
+    const port = (a: SocketAddress): number => {
+      if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535)
+        throw new UsageError(`preferredAddress port ${a.port} outside 1..65535`);
+      return a.port;
+    };
+    const v4 = o.ipv4 === undefined ? new Uint8Array(4) : ipv4Bytes(o.ipv4.address);
+    if (v4 === null) throw new UsageError(`preferredAddress.ipv4 ${o.ipv4?.address} is not a dotted quad`);
+    const v6 = o.ipv6 === undefined ? new Uint8Array(16) : ipv6Bytes(o.ipv6.address);
+    if (v6 === null) throw new UsageError(`preferredAddress.ipv6 ${o.ipv6?.address} is not an IPv6 address`);
+    const id = this.localCids.issuePreferred();
+    this.preferredLocal = [o.ipv4, o.ipv6].filter((a): a is SocketAddress => a !== undefined);
+    return {
+      ipv4Address: v4,
+      ipv4Port: o.ipv4 === undefined ? 0 : port(o.ipv4),
+      ipv6Address: v6,
+      ipv6Port: o.ipv6 === undefined ? 0 : port(o.ipv6),
+      connectionId: id.cid,
+      statelessResetToken: id.resetToken,
+    };
+  }
+
+  /** Client: the server's preferred_address arrived (RFC 9000 sections 9.6 and 18.2). */
+  private acceptPreferredAddress(p: PreferredAddress): void {
+    // Section 18.2: a zero-length connection ID (the codec refuses one in the parameter) and a server that
+    // uses zero-length connection IDs must not send it; "A client MUST treat a violation of these
+    // requirements as a connection error of type TRANSPORT_PARAMETER_ERROR".
+    if (this.peerCids.zeroLength)
+      throw new TransportError('TRANSPORT_PARAMETER_ERROR', 'preferred_address from a server with zero-length connection IDs');
+    // Section 5.1.1: its connection ID has sequence number 1, and its reset token works like any other.
+    this.peerCids.addPreferred(p.connectionId.slice(), p.statelessResetToken.slice());
+    // The address of the family we use (a socket of one family cannot reach the other); all zero: not offered.
+    const v6 = isIpv6(this.pathValue.remote);
+    const bytes = v6 ? p.ipv6Address : p.ipv4Address;
+    const port = v6 ? p.ipv6Port : p.ipv4Port;
+    if (port === 0 || bytes.every((b) => b === 0)) return;
+    this.preferredTarget = { remote: { address: v6 ? ipv6Text(bytes) : ipv4Text(bytes), port }, cid: p.connectionId.slice() };
+  }
+
+  /**
+   * Client, once the handshake is confirmed: validate the server's preferred address with connection ID 1,
+   * and move there when the PATH_RESPONSE comes back (section 9.6.1: "Once the handshake is confirmed, the
+   * client SHOULD select one of the two addresses provided by the server and initiate path validation").
+   * disable_active_migration does not forbid this (section 18.2).
+   */
+  private followPreferredAddress(now: number): void {
+    const t = this.preferredTarget;
+    this.preferredTarget = null;
+    if (t === null || !this.followPreferred || this.role !== 'client') return;
+    const path: Path = { local: this.pathValue.local, remote: t.remote };
+    if (samePath(path, this.pathValue) || !this.peerCids.isActive(1)) return;
+    this.probeNewPath(path, 'preferred-address', { sequence: 1, cid: t.cid }, now);
+  }
+
   /** The entry of `path` in the path table (created if new). */
   private pathEntry(path: Path): PathEntry {
     return this.paths.entry(path, this.now, (e) => samePath(e.path, this.pathValue) || e === this.migration?.entry);
@@ -1529,7 +1624,28 @@ export class Connection {
   private onPeerAddressChange(path: Path, now: number): void {
     if (this.role !== 'server' || !this.handshakeConfirmed || this.stateValue !== 'established') return;
     const e = this.pathEntry(path);
-    this.switchPath(e, e.peerProbed ? 'migration' : 'rebinding', now);
+    if (path.local.address !== this.pathValue.local.address || path.local.port !== this.pathValue.local.port) {
+      if (this.preferredLocal.some((a) => a.address === path.local.address && a.port === path.local.port)) {
+        // Section 9.6.1: "The server MUST send non-probing packets from its original address until it receives
+        // a non-probing packet from the client at its preferred address and until the server has validated
+        // the new path": validate first, move when the PATH_RESPONSE comes back (onPathResponse).
+        if (e.validated) this.switchPath(e, 'preferred-address', now);
+        else if (this.migration?.entry !== e) {
+          this.migration = { entry: e, reason: 'preferred-address' };
+          if (e.nextChallengeAt === null) this.paths.startValidation(e, now, this.validationTimeout());
+        }
+        this.rxPathDcid = null;
+        return;
+      }
+    }
+    const rebinding = !e.peerProbed;
+    // Section 9.5: "an endpoint might receive packets from a new source address with the same Destination
+    // Connection ID field value, in which case it MAY continue to use the current connection ID with the
+    // new remote address". A NAT rebinding keeps the peer's connection ID: so do we (a new one would only
+    // spend one of the peer's, and a failed validation reverts to the old path with it).
+    if (rebinding && this.rxSwitchSameDcid && e.dcid === null) e.dcid = this.peerCids.current;
+    this.switchPath(e, rebinding ? 'rebinding' : 'migration', now);
+    this.rxPathDcid = null;
   }
 
   /** Makes `e` the current path (section 9.3 / 9.4) and starts validating it if needed. */

@@ -11,6 +11,7 @@ import type { CertificateVerifier } from '../tls/client.js';
 import type { EarlyDataInfo, TicketOptions } from '../tls/tickets.js';
 import { QUIC_V1 } from '../version.js';
 import type { TraceOptions } from './trace.js';
+import type { PreferredAddressOption } from './paths.js';
 
 /** Limits we advertise (our transport parameters) and enforce. */
 export interface ConnectionLimits {
@@ -141,6 +142,12 @@ export interface ClientConnectionOptions extends CommonConnectionOptions {
    * VERSION_NEGOTIATION_ERROR).
    */
   readonly compatibleVersions?: readonly number[];
+  /**
+   * Move to the server's preferred_address (RFC 9000 section 9.6) when it sends one: once the handshake is
+   * confirmed the address of our family is validated (PATH_CHALLENGE with the connection ID that came with
+   * it), then used (`path-changed`, reason 'preferred-address'). When validation fails we stay. Default true.
+   */
+  readonly followPreferredAddress?: boolean;
 }
 
 export interface ServerConnectionOptions extends CommonConnectionOptions {
@@ -157,6 +164,14 @@ export interface ServerConnectionOptions extends CommonConnectionOptions {
    * on purpose (NAT rebinding is still followed). Default false.
    */
   readonly disableActiveMigration?: boolean;
+  /**
+   * preferred_address (RFC 9000 sections 9.6 and 18.2): an address per family the client should move to
+   * once the handshake is confirmed. The connection issues connection ID 1 and its stateless reset token
+   * for it (section 5.1.1). The driver must receive on these addresses (the path's `local` says which one
+   * a datagram came to) and send from the `local` address of each `need-write` path. Needs a non-zero
+   * connection ID length.
+   */
+  readonly preferredAddress?: PreferredAddressOption;
   /** Mutual TLS: verify the client's chain. */
   readonly clientAuthentication?: { readonly verifyCertificate: CertificateVerifier; readonly required?: boolean };
   /**

@@ -9,7 +9,7 @@
  * packets: a {@link PathProbe} is turned into a datagram by the sender.
  */
 import type { Frame } from '../frame.js';
-import { samePath, type Path } from './events.js';
+import { samePath, type Path, type SocketAddress } from './events.js';
 
 /** Why the connection moved to another path (the `path-changed` event). */
 export type PathChangeReason =
@@ -245,4 +245,95 @@ function equal8(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
   return diff === 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// preferred_address (RFC 9000 section 9.6): addresses as text (SocketAddress) <-> the parameter's bytes
+
+/** The server's preferred addresses, one per family (RFC 9000 section 18.2: either may be absent). */
+export interface PreferredAddressOption {
+  readonly ipv4?: SocketAddress;
+  readonly ipv6?: SocketAddress;
+}
+
+/** An IPv4 dotted quad as 4 bytes, or null when `text` is not one. */
+export function ipv4Bytes(text: string): Uint8Array | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (!/^\d{1,3}$/.test(p)) return null;
+    const v = Number(p);
+    if (v > 255) return null;
+    out[i] = v;
+  }
+  return out;
+}
+
+/** An IPv6 address in text form (RFC 4291 section 2.2, with `::` and a trailing dotted quad) as 16 bytes, or null. */
+export function ipv6Bytes(text: string): Uint8Array | null {
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const groups = (s: string): number[] | null => {
+    if (s === '') return [];
+    const out: number[] = [];
+    const parts = s.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = ipv4Bytes(p);
+        if (v4 === null) return null;
+        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(parseInt(p, 16));
+      else return null;
+    }
+    return out;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (head === null || tail === null) return null;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = all[i]! >> 8;
+    out[2 * i + 1] = all[i]! & 0xff;
+  }
+  return out;
+}
+
+/** 4 bytes as a dotted quad. */
+export function ipv4Text(b: Uint8Array): string {
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+}
+
+/** 16 bytes as IPv6 text, the longest run of two or more zero groups written `::` (RFC 5952 section 4.2). */
+export function ipv6Text(b: Uint8Array): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[2 * i]! << 8) | b[2 * i + 1]!);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g);
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}
+
+/** The address family of `a` as a driver writes it: a colon means IPv6. */
+export function isIpv6(a: SocketAddress): boolean {
+  return a.address.includes(':');
 }

@@ -332,7 +332,9 @@ export class ServerApp {
       this.requests.delete(id);
       const m = /^GET (\d+)$/.exec(text);
       if (m === null) {
-        this.conn.streamStopSending(id, 1);
+        // Not a request. A unidirectional stream is discarded once its FIN is read (nothing is left to stop:
+        // streamStopSending would throw ERR_STREAM_UNKNOWN); a bidirectional one still has our sending part.
+        if ((id & 2) === 0) this.conn.streamStopSending(id, 1);
         return;
       }
       this.replies.set(id, { data: pattern(id, Number(m[1])), written: 0 });
