@@ -23,15 +23,11 @@
  * The anchor needs the npm peers installed (.ci/run does it; or
  * ../shared/peers/setup.sh --into node_modules/.cache/pullwire-peers).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { median } from './harness.js';
+import { Proc, ROOT, freePort } from './process.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(here, '..', '..');
 const PEERS = join(ROOT, 'node_modules', '.cache', 'pullwire-peers');
 const PULLWIRE = join(ROOT, 'dist', 'src', 'cli', 'pullwire.js');
 const CERT = join(PEERS, 'certs', 'ecdsa-cert.pem');
@@ -54,103 +50,6 @@ function parseArgs(argv: readonly string[]): Args {
     else throw new Error(`unknown option ${arg}`);
   }
   return a;
-}
-
-/** A child process whose stdout lines are collected and whose peak RSS is sampled. */
-class Proc {
-  readonly lines: string[] = [];
-  private readonly waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
-  private peakKiB = 0;
-  private readonly sampler: NodeJS.Timeout;
-  readonly exited: Promise<number | null>;
-  private stderr = '';
-
-  constructor(
-    readonly name: string,
-    private readonly child: ChildProcess,
-  ) {
-    let buffered = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buffered += d;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        this.lines.push(line);
-        for (let i = this.waiters.length - 1; i >= 0; i--) {
-          const w = this.waiters[i]!;
-          if (w.re.test(line)) {
-            this.waiters.splice(i, 1);
-            w.resolve(line);
-          }
-        }
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      this.stderr = (this.stderr + d).slice(-4000);
-    });
-    this.sampler = setInterval(() => this.sample(), 20);
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    void this.exited.then(() => clearInterval(this.sampler));
-  }
-
-  static start(name: string, args: readonly string[], cwd = ROOT): Proc {
-    return new Proc(name, spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
-  }
-
-  private sample(): void {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
-      if (m !== null) this.peakKiB = Math.max(this.peakKiB, Number(m[1]));
-    } catch {
-      // exited between samples
-    }
-  }
-
-  /** Peak RSS in MiB seen so far. */
-  get peakMiB(): number {
-    return this.peakKiB / 1024;
-  }
-
-  waitFor(re: RegExp, timeoutMs = 20_000): Promise<string> {
-    const seen = this.lines.find((l) => re.test(l));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.name}: no ${re} within ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
-      this.waiters.push({
-        re,
-        resolve: (l) => {
-          clearTimeout(t);
-          resolve(l);
-        },
-      });
-    });
-  }
-
-  async result(timeoutMs: number): Promise<string[]> {
-    this.sample();
-    const t = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(t);
-    if (code !== 0) throw new Error(`${this.name} exited with ${code}: ${this.lines.join('\n')}\n${this.stderr}`);
-    return this.lines;
-  }
-
-  async stop(): Promise<void> {
-    this.sample();
-    this.child.kill('SIGTERM');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await this.exited;
-    clearTimeout(t);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(resolve));
-  return port;
 }
 
 /** One measurement: the figure, and the peak RSS of server and client. */
@@ -197,13 +96,13 @@ function ours(label: string, provider: 'node' | 'noble', datagramSize: number | 
       if (w.kind === 'handshakes') {
         return {
           args: ourClientCommon(port, ['--handshakes', String(w.count), ...prov]),
-          read: (lines) => (JSON.parse(lines.at(-1)!) as { perSecond: number }).perSecond,
+          read: (lines) => (JSON.parse(lastJson(lines)) as { perSecond: number }).perSecond,
         };
       }
       return {
         args: ourClientCommon(port, ['--get', String(w.bytes), '--streams', String(w.streams), ...prov, ...size]),
         read: (lines) => {
-          const s = JSON.parse(lines.at(-1)!) as { bytes: number; seconds: number };
+          const s = JSON.parse(lastJson(lines)) as { bytes: number; seconds: number };
           if (s.bytes !== w.bytes * w.streams) throw new Error(`ours: ${s.bytes} bytes`);
           return s.bytes / MiB / s.seconds;
         },
@@ -286,11 +185,11 @@ function jsquic(label: string, tuned: boolean): Setup {
 async function measure(setup: Setup, w: Workload): Promise<Sample> {
   const port = await freePort();
   const s = setup.server(port);
-  const server = Proc.start(`${setup.label} server`, s.args, s.cwd);
+  const server = Proc.start(`${setup.label} server`, process.execPath, s.args, s.cwd);
   try {
     await server.waitFor(s.ready);
     const c = setup.client(port, w);
-    const client = Proc.start(`${setup.label} client`, c.args, c.cwd);
+    const client = Proc.start(`${setup.label} client`, process.execPath, c.args, c.cwd);
     const lines = await client.result(300_000);
     return { value: c.read(lines), serverMiB: server.peakMiB, clientMiB: client.peakMiB };
   } finally {
@@ -322,6 +221,9 @@ async function run(
     clientMiB: Math.max(...samples.map((s) => s.clientMiB)),
   };
 }
+
+/** The last line that is a JSON object (the client's summary; stderr lines are collected too). */
+const lastJson = (lines: readonly string[]): string => [...lines].reverse().find((l) => l.startsWith('{')) ?? '';
 
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 

@@ -40,7 +40,7 @@ const self = fileURLToPath(import.meta.url);
  * Modules in bench/ that are not layers: quic-udp and http3 run processes over real UDP on their own
  * (npm run bench:udp, npm run bench:http3).
  */
-const NOT_LAYERS = new Set(['run', 'harness', 'quic-udp', 'http3']);
+const NOT_LAYERS = new Set(['run', 'harness', 'process', 'quic-udp', 'http3']);
 const CHILD_MARK = '@@bench-result ';
 
 interface Args {
