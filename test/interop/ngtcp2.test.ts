@@ -258,4 +258,15 @@ describe('interop: ngtcp2 gtlsclient -> pullwire HTTP/3 server', () => {
     // RFC 9000 section 9.3: the server moves to the new path (after validating it) and keeps serving.
     assert.ok(pathChanges.includes('migration'), `our server saw the client migrate (${pathChanges.join()})`);
   });
+
+  it('NAT rebinding (gtlsclient --nat-rebinding): we follow the client to its new port', T, async () => {
+    pathChanges.length = 0;
+    // With --nat-rebinding gtlsclient moves its socket without probing and ignores the old one. Small
+    // receive windows keep it sending MAX_STREAM_DATA from the new port during the download: with its
+    // default windows it has nothing left to send after the move, and no server can learn the new port.
+    const windows = ['--max-stream-data-bidi-local=64K', '--max-data=128K'];
+    await fetch(plain, ['f5m', 'f2m'], [...windows, '--change-local-addr=100ms', '--nat-rebinding']);
+    // RFC 9000 section 9.3: a non-probing packet from a new address moves the server there, which validates it.
+    assert.ok(pathChanges.includes('rebinding'), `our server saw the rebinding (${pathChanges.join()})`);
+  });
 });
