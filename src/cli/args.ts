@@ -11,6 +11,10 @@ export interface ArgSpec {
   readonly lists?: readonly string[];
   /** Switches (`--insecure`). */
   readonly flags?: readonly string[];
+  /** Short spellings and the option they stand for (`{ '-p': '--port' }`). */
+  readonly aliases?: Readonly<Record<string, string>>;
+  /** Whether the command takes positional arguments (default true); when false one is an unknown argument. */
+  readonly positional?: boolean;
 }
 
 export interface ParsedArgs {
@@ -26,7 +30,8 @@ export function parseCommandLine(argv: readonly string[], spec: ArgSpec, usage: 
   const out: ParsedArgs = { positional: [], values: new Map(), lists: new Map(), flags: new Set(), help: false };
   let help = false;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const given = argv[i]!;
+    const a = spec.aliases?.[given] ?? given;
     if (a === '--help' || a === '-h') help = true;
     else if (spec.flags?.includes(a) === true) out.flags.add(a);
     else if (spec.values?.includes(a) === true || spec.lists?.includes(a) === true) {
@@ -34,7 +39,7 @@ export function parseCommandLine(argv: readonly string[], spec: ArgSpec, usage: 
       if (v === undefined) throw new Error(`${a} needs a value\n${usage}`);
       if (spec.values?.includes(a) === true) out.values.set(a, v);
       else out.lists.set(a, [...(out.lists.get(a) ?? []), v]);
-    } else if (a.startsWith('--')) throw new Error(`unknown argument ${a}\n${usage}`);
+    } else if (a.startsWith('--') || spec.positional === false) throw new Error(`unknown argument ${given}\n${usage}`);
     else out.positional.push(a);
   }
   return { ...out, help };

@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { CryptoProvider } from '../quic/crypto/provider.js';
 import { connect, type ConnectOptions, type QuicConnection } from '../quic/node.js';
+import { intOption, parseCommandLine } from './args.js';
 import { peakRssMiB, providerByName } from './crypto-provider.js';
 import { checkPattern } from './quic-server.js';
 
@@ -130,49 +130,44 @@ the system CAs. --provider picks the crypto provider (default node).`;
 
 /** The command-line entry of `pullwire quic-client`. */
 export async function quicClientMain(argv: readonly string[]): Promise<number> {
-  const positional: string[] = [];
-  const alpn: string[] = [];
-  let get: number | undefined;
-  let handshakes: number | undefined;
-  let provider: CryptoProvider | undefined;
-  let streams = 1;
-  let ca: string | undefined;
-  let insecure = false;
-  let serverName: string | undefined;
-  let keylog: string | undefined;
-  let qlogDir: string | undefined;
-  let maxDatagramSize: number | undefined;
-  let timeout: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const text = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    const int = (): number => {
-      const v = Number(text());
-      if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${a} needs a non-negative integer`);
-      return v;
-    };
-    if (a === '--alpn') alpn.push(text());
-    else if (a === '--get') get = int();
-    else if (a === '--handshakes') handshakes = int();
-    else if (a === '--provider') provider = providerByName(text());
-    else if (a === '--streams') streams = int();
-    else if (a === '--ca') ca = text();
-    else if (a === '--insecure') insecure = true;
-    else if (a === '--server-name') serverName = text();
-    else if (a === '--keylog') keylog = text();
-    else if (a === '--qlog-dir') qlogDir = text();
-    else if (a === '--max-datagram-size') maxDatagramSize = int();
-    else if (a === '--timeout') timeout = int();
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      return 0;
-    } else if (a.startsWith('--')) throw new Error(`unknown argument ${a}\n${USAGE}`);
-    else positional.push(a);
+  const args = parseCommandLine(
+    argv,
+    {
+      values: [
+        '--get',
+        '--handshakes',
+        '--provider',
+        '--streams',
+        '--ca',
+        '--server-name',
+        '--keylog',
+        '--qlog-dir',
+        '--max-datagram-size',
+        '--timeout',
+      ],
+      lists: ['--alpn'],
+      flags: ['--insecure'],
+    },
+    USAGE,
+  );
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
   }
+  const positional = args.positional;
+  const alpn = args.lists.get('--alpn') ?? [];
+  const get = intOption(args, '--get');
+  const handshakes = intOption(args, '--handshakes');
+  const providerName = args.values.get('--provider');
+  const provider = providerName === undefined ? undefined : providerByName(providerName);
+  const streams = intOption(args, '--streams') ?? 1;
+  const ca = args.values.get('--ca');
+  const insecure = args.flags.has('--insecure');
+  const serverName = args.values.get('--server-name');
+  const keylog = args.values.get('--keylog');
+  const qlogDir = args.values.get('--qlog-dir');
+  const maxDatagramSize = intOption(args, '--max-datagram-size');
+  const timeout = intOption(args, '--timeout');
   const [host, portText, ...extra] = positional;
   const port = Number(portText);
   if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65535 || extra.length > 0)

@@ -12,10 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ReadableStream, WritableStream } from 'node:stream/web';
-import type { CryptoProvider } from '../quic/crypto/provider.js';
 import { listen, type ListenOptions, type QuicConnection, type QuicServer, type QuicStream } from '../quic/node.js';
 import { peakRssMiB, providerByName } from './crypto-provider.js';
-import { untilSignal } from './args.js';
+import { intOption, parseCommandLine, untilSignal } from './args.js';
 
 /** The request protocol's pattern: byte i of a response is i % 251. */
 export const PATTERN_PERIOD = 251;
@@ -136,45 +135,33 @@ back (byte i = i % 251) then FIN; any other stream is echoed. --port 0 picks a f
 
 /** The command-line entry of `pullwire quic-server`. Returns the exit code once the server stops. */
 export async function quicServerMain(argv: readonly string[]): Promise<number> {
-  let port: number | undefined;
-  let host = '127.0.0.1';
-  let cert: string | undefined;
-  let key: string | undefined;
-  const alpn: string[] = [];
-  let retry = false;
-  let provider: CryptoProvider | undefined;
-  let keylog: string | undefined;
-  let qlogDir: string | undefined;
-  let maxDatagramSize: number | undefined;
-  let verbose = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const text = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    const int = (): number => {
-      const v = Number(text());
-      if (!Number.isInteger(v) || v < 0) throw new Error(`${a} needs a non-negative integer`);
-      return v;
-    };
-    if (a === '--port' || a === '-p') port = int();
-    else if (a === '--host') host = text();
-    else if (a === '--cert') cert = text();
-    else if (a === '--key') key = text();
-    else if (a === '--alpn') alpn.push(text());
-    else if (a === '--retry') retry = true;
-    else if (a === '--provider') provider = providerByName(text());
-    else if (a === '--keylog') keylog = text();
-    else if (a === '--qlog-dir') qlogDir = text();
-    else if (a === '--max-datagram-size') maxDatagramSize = int();
-    else if (a === '--verbose' || a === '-v') verbose = true;
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      return 0;
-    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  const args = parseCommandLine(
+    argv,
+    {
+      values: ['--port', '--host', '--cert', '--key', '--provider', '--keylog', '--qlog-dir', '--max-datagram-size'],
+      lists: ['--alpn'],
+      flags: ['--retry', '--verbose'],
+      aliases: { '-p': '--port', '-v': '--verbose' },
+      positional: false,
+    },
+    USAGE,
+  );
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
   }
+  const port = intOption(args, '--port');
+  const host = args.values.get('--host') ?? '127.0.0.1';
+  const cert = args.values.get('--cert');
+  const key = args.values.get('--key');
+  const alpn = args.lists.get('--alpn') ?? [];
+  const retry = args.flags.has('--retry');
+  const providerName = args.values.get('--provider');
+  const provider = providerName === undefined ? undefined : providerByName(providerName);
+  const keylog = args.values.get('--keylog');
+  const qlogDir = args.values.get('--qlog-dir');
+  const maxDatagramSize = intOption(args, '--max-datagram-size');
+  const verbose = args.flags.has('--verbose');
   if (port === undefined || port > 65535) throw new Error(`--port <0-65535> is required\n${USAGE}`);
   if (cert === undefined || key === undefined) throw new Error(`--cert and --key are required\n${USAGE}`);
   if (alpn.length === 0) throw new Error(`--alpn is required\n${USAGE}`);

@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from '../websocket/node/index.js';
-import { untilSignal } from './args.js';
+import { intOption, parseCommandLine, untilSignal } from './args.js';
 
 export interface WsEchoOptions {
   /** TCP port; 0 picks a free one. */
@@ -77,24 +77,18 @@ WebSocket echo server on 127.0.0.1 (RFC 6455, permessage-deflate enabled).
 
 /** The command-line entry of `pullwire ws-echo`. Returns the exit code once the server stops. */
 export async function wsEchoMain(argv: readonly string[]): Promise<number> {
-  let port: number | undefined;
-  let maxMessageSize: number | undefined;
-  let verbose = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 0) throw new Error(`${a} needs a non-negative integer`);
-      return v;
-    };
-    if (a === '--port' || a === '-p') port = value();
-    else if (a === '--max-message-size') maxMessageSize = value();
-    else if (a === '--verbose' || a === '-v') verbose = true;
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      return 0;
-    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  const args = parseCommandLine(
+    argv,
+    { values: ['--port', '--max-message-size'], flags: ['--verbose'], aliases: { '-p': '--port', '-v': '--verbose' }, positional: false },
+    USAGE,
+  );
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
   }
+  const port = intOption(args, '--port');
+  const maxMessageSize = intOption(args, '--max-message-size');
+  const verbose = args.flags.has('--verbose');
   if (port === undefined || port > 65535) throw new Error(`--port <0-65535> is required\n${USAGE}`);
   const server = await startWsEcho({ port, verbose, ...(maxMessageSize === undefined ? {} : { maxMessageSize }) });
   console.log(`pullwire ws-echo listening on ${server.url} (permessage-deflate enabled)`);
