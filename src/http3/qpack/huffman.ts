@@ -195,26 +195,32 @@ export function huffmanEncodedLength(src: Uint8Array, start: number, end: number
 }
 
 /**
- * Encodes `src[start, end)` into `dst` from `pos` (room for
- * {@link huffmanEncodedLength} bytes required); returns the end position.
- * The last byte is padded with the most significant bits of EOS (ones).
+ * Writes Huffman codes MSB first into `dst` (RFC 7541 section 5.2). One writer serves the byte and the
+ * string entry points, so the bit packing exists once.
  */
-export function huffmanEncode(src: Uint8Array, start: number, end: number, dst: Uint8Array, pos: number): number {
-  const codes = HUFFMAN_CODES;
-  const lengths = HUFFMAN_LENGTHS;
-  let acc = 0;
-  let bits = 0;
-  for (let i = start; i < end; i++) {
-    const sym = src[i]!;
-    const code = codes[sym]!;
-    const len = lengths[sym]!;
+class CodeWriter {
+  /** Fewer than 8 pending bits, in the low bits. */
+  private acc = 0;
+  private bits = 0;
+
+  constructor(
+    private readonly dst: Uint8Array,
+    public pos: number,
+  ) {}
+
+  put(sym: number): void {
+    const code = HUFFMAN_CODES[sym]!;
+    const len = HUFFMAN_LENGTHS[sym]!;
+    const dst = this.dst;
+    let acc = this.acc;
+    let bits = this.bits;
     // acc holds < 8 pending bits; 8 + 24 bits still fit a 32-bit int, longer codes go in two parts.
     if (len > 24) {
       acc = (acc << (len - 16)) | (code >>> 16);
       bits += len - 16;
       while (bits >= 8) {
         bits -= 8;
-        dst[pos++] = acc >>> bits;
+        dst[this.pos++] = acc >>> bits;
       }
       acc = ((acc & ((1 << bits) - 1)) << 16) | (code & 0xffff);
       bits += 16;
@@ -224,12 +230,29 @@ export function huffmanEncode(src: Uint8Array, start: number, end: number, dst: 
     }
     while (bits >= 8) {
       bits -= 8;
-      dst[pos++] = acc >>> bits;
+      dst[this.pos++] = acc >>> bits;
     }
-    acc &= (1 << bits) - 1;
+    this.acc = acc & ((1 << bits) - 1);
+    this.bits = bits;
   }
-  if (bits > 0) dst[pos++] = (acc << (8 - bits)) | (0xff >>> bits);
-  return pos;
+
+  /** Pads the last byte with the most significant bits of EOS (ones); returns the end position. */
+  finish(): number {
+    const bits = this.bits;
+    if (bits > 0) this.dst[this.pos++] = (this.acc << (8 - bits)) | (0xff >>> bits);
+    return this.pos;
+  }
+}
+
+/**
+ * Encodes `src[start, end)` into `dst` from `pos` (room for
+ * {@link huffmanEncodedLength} bytes required); returns the end position.
+ * The last byte is padded with the most significant bits of EOS (ones).
+ */
+export function huffmanEncode(src: Uint8Array, start: number, end: number, dst: Uint8Array, pos: number): number {
+  const w = new CodeWriter(dst, pos);
+  for (let i = start; i < end; i++) w.put(src[i]!);
+  return w.finish();
 }
 
 /** {@link huffmanEncodedLength} of a string whose chars are all below 0x80 (one byte each in UTF-8). */
@@ -242,33 +265,7 @@ export function huffmanEncodedLengthAscii(s: string): number {
 
 /** {@link huffmanEncode} of a string whose chars are all below 0x80. */
 export function huffmanEncodeAscii(s: string, dst: Uint8Array, pos: number): number {
-  const codes = HUFFMAN_CODES;
-  const lengths = HUFFMAN_LENGTHS;
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < s.length; i++) {
-    const sym = s.charCodeAt(i);
-    const code = codes[sym]!;
-    const len = lengths[sym]!;
-    if (len > 24) {
-      acc = (acc << (len - 16)) | (code >>> 16);
-      bits += len - 16;
-      while (bits >= 8) {
-        bits -= 8;
-        dst[pos++] = acc >>> bits;
-      }
-      acc = ((acc & ((1 << bits) - 1)) << 16) | (code & 0xffff);
-      bits += 16;
-    } else {
-      acc = (acc << len) | code;
-      bits += len;
-    }
-    while (bits >= 8) {
-      bits -= 8;
-      dst[pos++] = acc >>> bits;
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) dst[pos++] = (acc << (8 - bits)) | (0xff >>> bits);
-  return pos;
+  const w = new CodeWriter(dst, pos);
+  for (let i = 0; i < s.length; i++) w.put(s.charCodeAt(i));
+  return w.finish();
 }
