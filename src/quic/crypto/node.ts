@@ -47,6 +47,7 @@ import { UsageError } from '../../combinators/errors.js';
 import { readSubjectPublicKeyInfo } from './der.js';
 import { portableHeaderProtection } from './noble.js';
 import { checkRsaPublicKey } from './rsa-pss.js';
+import { BoundedCache } from '../node/bounded-cache.js';
 import {
   AEAD_TAG_LENGTH,
   CryptoError,
@@ -464,15 +465,13 @@ function nodeSigner(key: RawPrivateKey): Signer {
   }
 }
 
-/** The last public key imported: a client verifying the same server certificate again skips the import. */
 /**
  * Imported public keys by their SubjectPublicKeyInfo bytes, shared by every provider in the process:
  * a client making many connections to the same server (each with its own provider) imports the
  * server's key once (an import is ~0.2 ms, as much as the verification). KeyObjects are immutable.
  * Bounded; cleared when full.
  */
-const importedKeys = new Map<string, KeyObject>();
-const MAX_IMPORTED_KEYS = 64;
+const importedKeys = new BoundedCache<KeyObject>(64);
 
 class NodeVerifier implements SignatureVerifier {
   verify(scheme: SignatureScheme, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
@@ -511,34 +510,26 @@ class NodeVerifier implements SignatureVerifier {
   }
 
   private importKey(spki: Uint8Array, info: ReturnType<typeof readSubjectPublicKeyInfo>): KeyObject {
-    const id = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('latin1');
-    const cached = importedKeys.get(id);
-    if (cached !== undefined) return cached;
-    let key: KeyObject;
-    try {
-      switch (info.kind) {
-        case 'ecdsa-p256':
-          key = createPublicKey({
-            key: { kty: 'EC', crv: 'P-256', x: b64url(info.point.subarray(1, 33)), y: b64url(info.point.subarray(33)) },
-            format: 'jwk',
-          });
-          break;
-        case 'ed25519':
-          key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(info.key) }, format: 'jwk' });
-          break;
-        case 'rsa':
-          key = createPublicKey({ key: { kty: 'RSA', n: b64url(info.n), e: b64url(info.e) }, format: 'jwk' });
-          break;
-        default:
-          // JWK has no RSASSA-PSS key type: import the SubjectPublicKeyInfo itself.
-          key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    return importedKeys.get(spki, () => {
+      try {
+        switch (info.kind) {
+          case 'ecdsa-p256':
+            return createPublicKey({
+              key: { kty: 'EC', crv: 'P-256', x: b64url(info.point.subarray(1, 33)), y: b64url(info.point.subarray(33)) },
+              format: 'jwk',
+            });
+          case 'ed25519':
+            return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(info.key) }, format: 'jwk' });
+          case 'rsa':
+            return createPublicKey({ key: { kty: 'RSA', n: b64url(info.n), e: b64url(info.e) }, format: 'jwk' });
+          default:
+            // JWK has no RSASSA-PSS key type: import the SubjectPublicKeyInfo itself.
+            return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+        }
+      } catch (e) {
+        throw new CryptoError('ERR_INVALID_PUBLIC_KEY', e instanceof Error ? e.message : String(e));
       }
-    } catch (e) {
-      throw new CryptoError('ERR_INVALID_PUBLIC_KEY', e instanceof Error ? e.message : String(e));
-    }
-    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
-    importedKeys.set(id, key);
-    return key;
+    });
   }
 }
 

@@ -48,6 +48,7 @@ import {
 } from '../endpoint/endpoint.js';
 import type { CertificateVerifier } from '../tls/client.js';
 import { nodeCertificateVerifier } from '../tls/node.js';
+import { BoundedCache } from './bounded-cache.js';
 import { clock } from './clock.js';
 import { QuicConnection, type ConnectionCloseOptions, type ConnectionDriver } from './connection.js';
 import { QuicError } from './errors.js';
@@ -65,20 +66,11 @@ const MAX_BATCH = 128;
  * holds ~140), so connections given the same `ca` (the same string, or the same array object) share
  * one verifier. Bounded: a program passing a new string each time only re-parses.
  */
-const verifiersByText = new Map<string, CertificateVerifier>();
+const verifiersByText = new BoundedCache<CertificateVerifier>(32);
 const verifiersByObject = new WeakMap<object, CertificateVerifier>();
-const MAX_CACHED_VERIFIERS = 32;
 
 function verifierFor(ca: string | Uint8Array | readonly (string | Uint8Array)[]): CertificateVerifier {
-  if (typeof ca === 'string') {
-    let v = verifiersByText.get(ca);
-    if (v === undefined) {
-      if (verifiersByText.size >= MAX_CACHED_VERIFIERS) verifiersByText.clear();
-      v = nodeCertificateVerifier({ ca: [ca] });
-      verifiersByText.set(ca, v);
-    }
-    return v;
-  }
+  if (typeof ca === 'string') return verifiersByText.get(ca, () => nodeCertificateVerifier({ ca: [ca] }));
   let v = verifiersByObject.get(ca);
   if (v === undefined) {
     v = nodeCertificateVerifier({ ca: ca instanceof Uint8Array ? [ca] : (ca as readonly (string | Uint8Array)[]) });

@@ -13,8 +13,8 @@
  * name constraints. Use a full PKIX library through a custom {@link CertificateVerifier} for those.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { Buffer } from 'node:buffer';
 import { isIP } from 'node:net';
+import { BoundedCache } from '../node/bounded-cache.js';
 import type { CertificateVerifier } from './client.js';
 import { TlsAlertError } from './errors.js';
 
@@ -45,18 +45,10 @@ function parse(der: string | Uint8Array, what: string): X509Certificate {
  * the same chain, and parsing is the largest single cost of verification (~0.2-0.4 ms each).
  * X509Certificate objects are immutable. Bounded; cleared when full.
  */
-const parsedByDer = new Map<string, X509Certificate>();
-const MAX_PARSED = 256;
+const parsedByDer = new BoundedCache<X509Certificate>(256);
 
 function parseCached(der: Uint8Array, what: string): X509Certificate {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
-  let c = parsedByDer.get(key);
-  if (c === undefined) {
-    c = parse(der, what);
-    if (parsedByDer.size >= MAX_PARSED) parsedByDer.clear();
-    parsedByDer.set(key, c);
-  }
-  return c;
+  return parsedByDer.get(der, () => parse(der, what));
 }
 
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
