@@ -10,36 +10,5 @@ export { createNodeProvider, loadCertificateChain, loadPrivateKey } from './cryp
 export type { NodeProviderOptions, LoadPrivateKeyOptions } from './crypto/node.js';
 export { nodeCertificateVerifier } from './tls/node.js';
 export type { NodeCertificateVerifierOptions } from './tls/node.js';
-export {
-  listen,
-  connect,
-  QuicSocket,
-  QuicServer,
-  QuicConnection,
-  QuicStream,
-  QuicError,
-  QUIC_NODE_ERROR_CODES,
-  describeCloseReason,
-  errorCodeOf,
-  keylogSink,
-  QlogWriter,
-} from './node/index.js';
-export type {
-  QuicSocketEvents,
-  QuicServerEvents,
-  QuicConnectionEvents,
-  ConnectionCloseOptions,
-  OpenStreamOptions,
-  StreamBufferOptions,
-  QuicErrorOptions,
-  QuicNodeErrorCode,
-  KeylogOption,
-  QlogTraceInfo,
-  ClientOptions,
-  ConnectOptions,
-  DebugOptions,
-  ListenOptions,
-  ServerOptions,
-  SocketOptions,
-  TransportOptions,
-} from './node/index.js';
+// The adapter's whole public surface (its index exports nothing internal).
+export * from './node/index.js';
